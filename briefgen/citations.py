@@ -1,0 +1,138 @@
+"""Find citations in the editor's Markdown, number them as notes, and build the source list.
+
+Syntax (as in Pandoc): `[@id]`, `[@id, p. 9]`, `[@a; @b, pp. 3-4]`. Every citation and every
+excerpt becomes one numbered note, in reading order; sources are listed in the order of their
+first use. The first note on a source is given in full, later ones in short form (Chicago).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import Diagnostics
+from .outline import Excerpt, Outline, Place, Prose
+from .schema import suggest
+from .sources import Source
+
+CITATION = re.compile(r"\[\s*(-?@[^\[\]]*?)\s*\]")
+_ITEM = re.compile(r"^-?@([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:,\s*(.*))?$", re.S)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One source cited once, with an optional locator ('p. 9')."""
+
+    source_id: str
+    locator: str | None = None
+
+
+@dataclass(frozen=True)
+class Note:
+    """A numbered note: one citation in prose, or the citation of one excerpt."""
+
+    number: int
+    references: tuple[Reference, ...]
+    first_use: tuple[bool, ...]  # per reference: the source's first note (print it in full)
+
+
+@dataclass(frozen=True)
+class Citations:
+    notes: tuple[Note, ...]
+    by_place: dict  # (where, ..., index of the citation there) -> Note; see number_citations
+    order: tuple[str, ...]  # source ids by first use
+    sources: dict[str, Source]
+
+    def number_of(self, source_id: str) -> int:
+        return self.order.index(source_id) + 1
+
+
+def parse_citation(body: str) -> list[Reference] | None:
+    """The references of one `[...]` citation body, or None if it is not a citation."""
+    refs = []
+    for part in body.split(";"):
+        match = _ITEM.match(part.strip())
+        if not match:
+            return None
+        locator = (match.group(2) or "").strip() or None
+        refs.append(Reference(match.group(1), locator))
+    return refs
+
+
+def find_citations(markdown: str) -> list[tuple[re.Match, list[Reference]]]:
+    found = []
+    for match in CITATION.finditer(markdown):
+        refs = parse_citation(match.group(1))
+        if refs is not None:
+            found.append((match, refs))
+    return found
+
+
+def locate_in_outline(outline: Outline, start: Place, needle: str) -> Place:
+    """Where `needle` (text from a YAML scalar starting at `start`) sits in the file."""
+    first = needle.split("\n", 1)[0][:40]
+    for index in range(start.line - 1, min(len(outline.lines), start.line + 400)):
+        col = outline.lines[index].find(first)
+        if col != -1:
+            return Place(index + 1, col + 1)
+    return start
+
+
+def number_citations(outline: Outline, sources: dict[str, Source], diags: Diagnostics) -> Citations:
+    """Number every note in reading order; unknown source ids are errors with suggestions."""
+    notes: list[Note] = []
+    by_place: dict = {}
+    order: list[str] = []
+
+    def add(key, refs: list[Reference]) -> None:
+        first = tuple(r.source_id not in order for r in refs)
+        for ref in refs:
+            if ref.source_id not in order:
+                order.append(ref.source_id)
+        note = Note(len(notes) + 1, tuple(refs), first)
+        notes.append(note)
+        by_place[key] = note
+
+    def cite_prose(key: tuple, prose: Prose) -> None:
+        for index, (match, refs) in enumerate(find_citations(prose.markdown)):
+            known = [r for r in refs if r.source_id in sources]
+            for ref in refs:
+                if ref.source_id not in sources:
+                    at = locate_in_outline(outline, prose.place, match.group(0))
+                    diags.error(
+                        outline.path,
+                        at.line,
+                        at.col,
+                        f"unknown source "
+                        f"'{ref.source_id}' in citation{_ids(ref.source_id, sources)}",
+                    )
+            if known:
+                add((*key, index), known)
+
+    for number, point in enumerate(outline.summary):
+        cite_prose(("summary", number), point)
+    for section in outline.sections:
+        for number, block in enumerate(section.blocks):
+            key = (section.number, number)
+            if isinstance(block, Excerpt):
+                if block.source in sources:
+                    add((*key, "quote"), [Reference(block.source)])
+                else:
+                    diags.error(
+                        outline.path,
+                        block.source_place.line,
+                        block.source_place.col,
+                        f"unknown source '{block.source}'{_ids(block.source, sources)}",
+                    )
+                if block.note:
+                    cite_prose((*key, "note"), Prose(block.note, block.quote_place))
+            else:
+                cite_prose(key, block)
+    return Citations(tuple(notes), by_place, tuple(order), sources)
+
+
+def _ids(wanted: str, sources: dict[str, Source]) -> str:
+    if not sources:
+        return "; there are no sources in content/sources/"
+    hint = suggest(wanted, sources, "known source ids")
+    return hint or ""

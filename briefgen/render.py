@@ -1,0 +1,275 @@
+"""Turn the verified brief into HTML: one for screens, one for WeasyPrint to print.
+
+One Jinja environment (autoescape on, StrictUndefined) whose loader looks in the project's
+`templates/` first, then in the built-in templates, so a project overrides any file by name.
+Both outputs come from the same context; `medium` tells the templates which one they make.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup, escape
+
+from . import __version__
+from .anchor import Anchor
+from .citations import Citations, Note
+from .errors import Diagnostic, Diagnostics
+from .markup import render_markdown
+from .outline import Excerpt, Outline
+from .sources import Source
+
+MAIN_TEMPLATE = "brief.html.j2"
+STYLESHEETS = {"screen": ("base.css", "screen.css"), "print": ("base.css", "print.css")}
+
+
+def builtin_templates() -> Path:
+    return Path(str(resources.files("briefgen.templates")))
+
+
+def make_environment(project_templates: Path) -> jinja2.Environment:
+    loaders = (
+        [jinja2.FileSystemLoader(str(project_templates))] if project_templates.is_dir() else []
+    )
+    loaders.append(jinja2.FileSystemLoader(str(builtin_templates())))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["long_date"] = long_date
+    return env
+
+
+def long_date(iso: str | None) -> str:
+    """'2026-11-22' -> '22 November 2026' (the form briefs print)."""
+    if not iso:
+        return ""
+    day = dt.date.fromisoformat(iso)
+    return f"{day.day} {day:%B %Y}"
+
+
+@dataclass(frozen=True)
+class Verified:
+    """Everything checked and ready to render (the output of the verify stage)."""
+
+    outline: Outline
+    sources: dict[str, Source]
+    anchors: dict[tuple[int, int], Anchor]  # (section number, excerpt index) -> anchor
+    citations: Citations
+
+
+def _collapse(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def quote_paragraphs(anchor: Anchor) -> list[str]:
+    """The source's own words, split where the source has paragraph breaks."""
+    parts = re.split(r"\n\s*\n", anchor.text.strip())
+    return [_collapse(p) for p in parts if p.strip()]
+
+
+class NoteWriter:
+    """Formats notes (Chicago-like: full on first use, short after) and their calls."""
+
+    def __init__(self, citations: Citations, medium: str):
+        self.citations = citations
+        self.medium = medium
+
+    def reference_html(self, note: Note) -> Markup:
+        parts = []
+        for ref, first in zip(note.references, note.first_use, strict=True):
+            source = self.citations.sources[ref.source_id]
+            text = full_reference(source) if first else short_reference(source)
+            if ref.locator:
+                text = escape(text.rstrip(".")) + escape(f", {ref.locator}.")
+            link = f'<a class="src-link" href="#src-{escape(source.id)}">{escape(text)}</a>'
+            parts.append(link)
+        return Markup("; ".join(parts))
+
+    def call(self, note: Note) -> str:
+        body = self.reference_html(note)
+        n = note.number
+        if self.medium == "print":
+            return f'<span class="fn" id="note-{n}">{body}</span>'
+        return (
+            f'<sup class="note-call"><a href="#note-{n}" id="call-{n}" '
+            f'aria-label="Note {n}">{n}</a></sup>'
+        )
+
+
+def full_reference(source: Source) -> str:
+    meta = source.meta
+    parts = []
+    if meta.authors:
+        parts.append(_join_names(meta.authors))
+    parts.append(f"\u201c{meta.title}\u201d")
+    if meta.publisher:
+        parts.append(meta.publisher)
+    if meta.date:
+        parts.append(long_date(meta.date))
+    text = ", ".join(parts)
+    if meta.url:
+        text += f", {meta.url}"
+    return text + "."
+
+
+def short_reference(source: Source) -> str:
+    meta = source.meta
+    who = _surnames(meta.authors) if meta.authors else meta.publisher
+    title = meta.title if len(meta.title) <= 48 else meta.title[:45].rsplit(" ", 1)[0] + "\u2026"
+    return (f"{who}, " if who else "") + f"\u201c{title}\u201d."
+
+
+def _join_names(names) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _surnames(names) -> str:
+    return _join_names(n.split()[-1] for n in names)
+
+
+def build_context(verified: Verified, medium: str) -> dict:
+    """The template context (every variable is documented in the README)."""
+    outline, citations = verified.outline, verified.citations
+    notes = NoteWriter(citations, medium)
+
+    def caller(key: tuple):
+        return lambda k: (
+            notes.call(citations.by_place[(*key, k)]) if (*key, k) in citations.by_place else ""
+        )
+
+    summary = [
+        render_markdown(p.markdown, caller(("summary", i)), inline=True)
+        for i, p in enumerate(outline.summary)
+    ]
+    sections = []
+    for section in outline.sections:
+        blocks = []
+        for i, block in enumerate(section.blocks):
+            key = (section.number, i)
+            if isinstance(block, Excerpt):
+                anchor = verified.anchors[(section.number, block.index)]
+                source = verified.sources[block.source]
+                blocks.append(
+                    {
+                        "type": "excerpt",
+                        "paragraphs": quote_paragraphs(anchor),
+                        "status": anchor.status,
+                        "source": source_entry(source, citations),
+                        "call": Markup(notes.call(citations.by_place[(*key, "quote")])),
+                        "note": render_markdown(block.note, caller((*key, "note")), inline=True)
+                        if block.note
+                        else None,
+                    }
+                )
+            else:
+                blocks.append(
+                    {
+                        "type": block.kind,
+                        "html": render_markdown(
+                            block.markdown, caller(key), inline=block.kind == "key"
+                        ),
+                    }
+                )
+        sections.append(
+            {"id": section.id, "number": section.number, "title": section.title, "blocks": blocks}
+        )
+    return {
+        "brief": {
+            "title": outline.title,
+            "subtitle": outline.subtitle,
+            "series": outline.series,
+            "date": outline.date,
+            "authors": [a.__dict__ for a in outline.authors],
+            "organization": outline.organization,
+            "distribution": outline.distribution,
+            "keywords": list(outline.keywords) or [s.title for s in outline.sections],
+            "language": outline.language,
+        },
+        "summary": summary,
+        "sections": sections,
+        "notes": [{"number": n.number, "html": notes.reference_html(n)} for n in citations.notes],
+        "sources": [source_entry(verified.sources[i], citations) for i in citations.order],
+        "medium": medium,
+        "generator": f"briefgen {__version__}",
+    }
+
+
+def source_entry(source: Source, citations: Citations) -> dict:
+    meta = source.meta
+    return {
+        "id": source.id,
+        "number": citations.number_of(source.id),
+        "title": meta.title,
+        "publisher": meta.publisher,
+        "authors": list(meta.authors),
+        "date": meta.date,
+        "url": meta.url,
+        "accessed": meta.accessed,
+    }
+
+
+def render_html(
+    env: jinja2.Environment, verified: Verified, medium: str, diags: Diagnostics
+) -> str | None:
+    """The HTML for `medium` ('screen' or 'print'), or None with template errors in `diags`."""
+    try:
+        context = build_context(verified, medium)
+        context["css"] = Markup(
+            "\n".join(env.loader.get_source(env, name)[0] for name in STYLESHEETS[medium])
+        )
+        return env.get_template(MAIN_TEMPLATE).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        diags.append(
+            Diagnostic(
+                _template_path(env, exc.name or exc.filename),
+                exc.lineno or 1,
+                1,
+                f"template syntax: {exc.message}",
+            )
+        )
+    except jinja2.TemplateNotFound as exc:
+        diags.append(
+            Diagnostic(
+                _template_path(env, MAIN_TEMPLATE), 1, 1, f"template not found: '{exc.name}'"
+            )
+        )
+    except (jinja2.UndefinedError, TypeError, ValueError, AttributeError, KeyError) as exc:
+        path, line = _template_frame(exc)
+        if path is None:
+            raise
+        diags.append(Diagnostic(path, line, 1, f"template: {exc}"))
+    return None
+
+
+def _template_path(env: jinja2.Environment, name: str | None) -> Path:
+    if name and Path(name).is_absolute():
+        return Path(name)
+    for loader in env.loader.loaders:
+        for folder in loader.searchpath:
+            candidate = Path(folder) / (name or MAIN_TEMPLATE)
+            if candidate.is_file():
+                return candidate
+    return Path(name or MAIN_TEMPLATE)
+
+
+def _template_frame(exc: BaseException) -> tuple[Path | None, int]:
+    """The innermost template file and line in the traceback (Jinja rewrites frames to them)."""
+    found: tuple[Path | None, int] = (None, 1)
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".j2", ".html", ".jinja")):
+            found = (Path(filename), tb.tb_lineno)
+        tb = tb.tb_next
+    return found

@@ -1,0 +1,227 @@
+"""Find and read the source files: front matter metadata plus the text quotes are checked against.
+
+A `.txt` source is its body as written; `.md` and `.html` sources are reduced to the text a
+reader sees (markup dropped, block elements on their own lines), because that is what an editor
+quotes. briefgen never edits a source file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Diagnostics
+from .project import SOURCE_SUFFIXES, Project
+from .schema import Reader
+from .yamlfile import MDict, YAMLContentError, load_yaml
+
+META_KEYS = {"title", "publisher", "authors", "date", "url", "accessed"}
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)", re.S | re.M)
+
+
+@dataclass(frozen=True)
+class SourceMeta:
+    title: str
+    publisher: str | None = None
+    authors: tuple[str, ...] = ()
+    date: str | None = None
+    url: str | None = None
+    accessed: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source: `text` is what excerpts are matched against and printed from."""
+
+    id: str
+    path: Path
+    meta: SourceMeta
+    text: str
+    digest: str
+    body_line: int = 1
+
+
+def find_source_files(project: Project) -> list[Path]:
+    if not project.sources_dir.is_dir():
+        return []
+    return sorted(
+        p
+        for p in project.sources_dir.iterdir()
+        if p.suffix.lower() in SOURCE_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def read_sources(project: Project, diags: Diagnostics) -> dict[str, Source]:
+    """Every readable source by id; problems go to `diags` (a broken source is left out)."""
+    sources: dict[str, Source] = {}
+    for path in find_source_files(project):
+        if not project.contains(path):
+            diags.error(
+                path,
+                1,
+                1,
+                "this source is a link to a file outside the project; "
+                "copy the file into content/sources/ instead",
+            )
+            continue
+        if path.stem in sources:
+            diags.error(
+                path,
+                1,
+                1,
+                f"two sources share the id '{path.stem}' "
+                f"({sources[path.stem].path.name} and {path.name}); rename one",
+            )
+            continue
+        source = read_source(path, diags)
+        if source is not None:
+            sources[source.id] = source
+    return sources
+
+
+def read_source(path: Path, diags: Diagnostics) -> Source | None:
+    if not _ID.match(path.stem):
+        diags.error(
+            path,
+            1,
+            1,
+            f"the file name '{path.name}' is not a usable source id: "
+            "use letters, digits, '.', '-' and '_' only",
+        )
+        return None
+    raw = path.read_bytes()
+    text = _decode(raw, path, diags)
+    if text is None:
+        return None
+    front = _FRONT.match(text)
+    if not front:
+        diags.error(
+            path,
+            1,
+            1,
+            "missing front matter: start the file with a '---' line, "
+            "'title: ...' and a closing '---' line",
+        )
+        return None
+    meta = _read_meta(front.group(1), path, diags)
+    body = text[front.end() :]
+    body_line = text.count("\n", 0, front.end()) + 1
+    if meta is None:
+        return None
+    return Source(
+        id=path.stem,
+        path=path,
+        meta=meta,
+        text=body_text(body, path.suffix.lower()),
+        digest=hashlib.sha256(raw).hexdigest(),
+        body_line=body_line,
+    )
+
+
+def _decode(raw: bytes, path: Path, diags: Diagnostics) -> str | None:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        diags.error(path, line, col, "not UTF-8 text: save the source as UTF-8")
+        return None
+    if "\x00" in text:
+        at = text.index("\x00")
+        line = text.count("\n", 0, at) + 1
+        diags.error(
+            path,
+            line,
+            at - text.rfind("\n", 0, at),
+            "the file holds NUL bytes: it is "
+            "binary, not text; save the source as plain text, Markdown or HTML",
+        )
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _read_meta(front: str, path: Path, diags: Diagnostics) -> SourceMeta | None:
+    try:
+        data = load_yaml(front, path, line_offset=1)
+    except YAMLContentError as exc:
+        diags.append(exc.diagnostic)
+        return None
+    reader = Reader(path, diags)
+    before = len(diags.errors)
+    data = reader.mapping(data, "the front matter", at=(2, 1))
+    if data is None:
+        return None
+    what = "the source's front matter"
+    reader.keys(data, META_KEYS, {"title"}, what)
+    meta = SourceMeta(
+        title=reader.text(data, "title", what, required=True) or "",
+        publisher=reader.text(data, "publisher", what),
+        authors=tuple(str(a) for a in reader.text_list(data, "authors", what)),
+        date=reader.date(data, "date", what),
+        url=reader.url(data, "url", what),
+        accessed=reader.date(data, "accessed", what),
+    )
+    return meta if len(diags.errors) == before and isinstance(data, MDict) else None
+
+
+_BLOCKS = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "figure",
+    "figcaption",
+    "hr",
+    "dd",
+    "dt",
+    "dl",
+    "main",
+    "aside",
+}
+
+
+def body_text(body: str, suffix: str) -> str:
+    """The text a reader sees in a source body of the given file type."""
+    if suffix == ".txt":
+        return body
+    if suffix == ".md":
+        import markdown
+
+        body = markdown.markdown(body, extensions=["extra"])
+    return html_text(body)
+
+
+def html_text(html: str) -> str:
+    """Visible text of an HTML fragment or page, one line per block, scripts and styles dropped."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "head", "svg"]):
+        tag.decompose()
+    for tag in soup.find_all(_BLOCKS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    text = soup.get_text()
+    text = re.sub(r"[ \t\r\f\v]+", " ", text)
+    return re.sub(r"\n\s*\n\s*", "\n\n", text).strip() + "\n"

@@ -1,0 +1,134 @@
+"""Safe YAML that remembers where every value came from.
+
+The loader is a `yaml.SafeLoader` with three changes that make content errors precise:
+- every scalar stays a string (no implicit booleans, dates or numbers: `no`, `2024-05-01` and
+  `3.10` mean what the editor typed; the schema converts what it needs);
+- strings, mappings and lists carry their 1-based line and column;
+- duplicate keys and aliases (the "billion laughs" bomb) are rejected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from yaml.events import AliasEvent
+
+from .errors import Diagnostic
+
+
+class MStr(str):
+    """A string with the position of its YAML node."""
+
+    line: int = 1
+    col: int = 1
+
+
+class MDict(dict):
+    """A mapping with its position and the position of each key."""
+
+    line: int = 1
+    col: int = 1
+    key_marks: dict
+
+    def mark_of(self, key: str) -> tuple[int, int]:
+        return self.key_marks.get(key, (self.line, self.col))
+
+
+class MList(list):
+    """A list with the position of its YAML node."""
+
+    line: int = 1
+    col: int = 1
+
+
+class YAMLContentError(Exception):
+    """A YAML file that cannot be read as data; carries one diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+def _mark(obj, node, line_offset: int):
+    obj.line = node.start_mark.line + 1 + line_offset
+    obj.col = node.start_mark.column + 1
+    return obj
+
+
+class MarkedLoader(yaml.SafeLoader):
+    """SafeLoader that keeps positions, keeps scalars as text, refuses duplicates and aliases."""
+
+    yaml_implicit_resolvers: dict = {}
+    line_offset = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "aliases (*name) are not allowed here; write the value out",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+    def construct_marked_str(self, node):
+        return _mark(MStr(self.construct_scalar(node)), node, self.line_offset)
+
+    def construct_marked_seq(self, node):
+        result = _mark(MList(), node, self.line_offset)
+        yield result
+        result.extend(self.construct_sequence(node, deep=True))
+
+    def construct_marked_map(self, node):
+        result = _mark(MDict(), node, self.line_offset)
+        result.key_marks = {}
+        yield result
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "keys must be plain text", key_node.start_mark
+                )
+            if key in result:
+                first = result.key_marks[key][0]
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key '{key}' (first given on line {first})",
+                    key_node.start_mark,
+                )
+            result.key_marks[key] = (
+                key_node.start_mark.line + 1 + self.line_offset,
+                key_node.start_mark.column + 1,
+            )
+            result[key] = self.construct_object(value_node, deep=True)
+
+
+MarkedLoader.add_constructor("tag:yaml.org,2002:str", MarkedLoader.construct_marked_str)
+MarkedLoader.add_constructor("tag:yaml.org,2002:seq", MarkedLoader.construct_marked_seq)
+MarkedLoader.add_constructor("tag:yaml.org,2002:map", MarkedLoader.construct_marked_map)
+
+
+def load_yaml(text: str, path: Path, line_offset: int = 0):
+    """Parse `text` (from `path`, starting `line_offset` lines into it) into marked values."""
+    loader = MarkedLoader(text)
+    loader.line_offset = line_offset
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 + line_offset if mark else 1
+        col = mark.column + 1 if mark else 1
+        problem = exc.problem or "invalid YAML"
+        if exc.context and exc.problem and "constructor" not in type(exc).__name__.lower():
+            problem = f"{exc.problem} ({exc.context})"
+        if "could not determine a constructor" in problem:
+            tag = problem.split("tag ", 1)[-1]
+            problem = f"the tag {tag} is not allowed: content is loaded as plain data only"
+        raise YAMLContentError(Diagnostic(path, line, col, f"YAML: {problem}")) from None
+    except yaml.YAMLError as exc:  # reader errors: control characters, bad encoding
+        raise YAMLContentError(Diagnostic(path, 1 + line_offset, 1, f"YAML: {exc}")) from None
+    finally:
+        loader.dispose()
