@@ -147,7 +147,7 @@ def build(path: str | Path = ".", *, strict: bool = False, pdf: bool = True) -> 
     assert report.verified is not None
     env = make_environment(project.templates)
     screen = render_html(env, report.verified, "screen", report.diagnostics)
-    printed = render_html(env, report.verified, "print", report.diagnostics) if pdf else None
+    printed = render_html(env, report.verified, "print", report.diagnostics) if pdf and screen else None
     report.diagnostics.raise_if_errors()
     report.timings["render"] = time.perf_counter() - started
     outputs: dict[Path, bytes] = {project.output / "brief.html": screen.encode("utf-8")}

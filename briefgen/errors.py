@@ -81,8 +81,9 @@ class Diagnostics(list):
         return [d for d in self if d.severity == "warning"]
 
     def raise_if_errors(self) -> None:
+        """Fail with every message (warnings too, in file order) if any is an error."""
         if self.errors:
-            raise BriefgenError(sorted(self.errors, key=_place))
+            raise BriefgenError(sorted(dict.fromkeys(self), key=_place))
 
 
 def _place(d: Diagnostic) -> tuple[str, int, int]:

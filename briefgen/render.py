@@ -88,12 +88,11 @@ class NoteWriter:
         parts = []
         for ref, first in zip(note.references, note.first_use, strict=True):
             source = self.citations.sources[ref.source_id]
-            text = full_reference(source) if first else short_reference(source)
-            if ref.locator:
-                text = escape(text.rstrip(".")) + escape(f", {ref.locator}.")
-            link = f'<a class="src-link" href="#src-{escape(source.id)}">{escape(text)}</a>'
-            parts.append(link)
-        return Markup("; ".join(parts))
+            parts.append((source.id, reference_text(source, first, ref.locator)))
+        parts[-1] = (parts[-1][0], end_sentence(parts[-1][1]))
+        return Markup("; ".join(
+            f'<a class="src-link" href="#src-{escape(sid)}">{escape(text)}</a>'
+            for sid, text in parts))
 
     def call(self, note: Note) -> str:
         body = self.reference_html(note)
@@ -106,36 +105,42 @@ class NoteWriter:
         )
 
 
-def full_reference(source: Source) -> str:
+def reference_text(source: Source, full: bool, locator: str | None = None) -> str:
+    """A note on `source` in Chicago's manner, without its final full stop.
+
+    Full: Authors, “Title,” Publisher, Date, URL.  Short: Surnames, “Short Title,” p. 9
+    """
     meta = source.meta
-    parts = []
-    if meta.authors:
-        parts.append(_join_names(meta.authors))
-    parts.append(f"\u201c{meta.title}\u201d")
-    if meta.publisher:
-        parts.append(meta.publisher)
-    if meta.date:
-        parts.append(long_date(meta.date))
-    text = ", ".join(parts)
-    if meta.url:
-        text += f", {meta.url}"
-    return text + "."
+    who = list(meta.authors) if full else [name.split()[-1] for name in meta.authors]
+    if not full and not who and meta.publisher:
+        who = [meta.publisher]
+    title = meta.title if full else short_title(meta.title)
+    rest = [meta.publisher, long_date(meta.date), meta.url] if full else []
+    rest = [r for r in rest if r] + ([locator] if locator else [])
+    text = (_join_names(who) + ", ") if who else ""
+    if not rest:
+        return text + f"“{title}”"
+    comma = "" if title[-1:] in "?!." else ","
+    return text + f"“{title}{comma}” " + ", ".join(rest)
 
 
-def short_reference(source: Source) -> str:
-    meta = source.meta
-    who = _surnames(meta.authors) if meta.authors else meta.publisher
-    title = meta.title if len(meta.title) <= 48 else meta.title[:45].rsplit(" ", 1)[0] + "\u2026"
-    return (f"{who}, " if who else "") + f"\u201c{title}\u201d."
+def end_sentence(text: str) -> str:
+    """Close a note with a full stop, inside closing quotes, never doubled."""
+    if text.endswith("”"):
+        return text if text[-2:-1] in "?!." else text[:-1] + ".”"
+    return text if text[-1:] in "?!." else text + "."
+
+
+def short_title(title: str) -> str:
+    """A short title for repeated notes: the main title (no subtitle), cut if very long."""
+    main = re.split(r":\s|\s[-–—]\s", title, maxsplit=1)[0].strip()
+    words = main.split()
+    return main if len(words) <= 9 else " ".join(words[:6])
 
 
 def _join_names(names) -> str:
     names = list(names)
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _surnames(names) -> str:
-    return _join_names(n.split()[-1] for n in names)
 
 
 def build_context(verified: Verified, medium: str) -> dict:
@@ -239,16 +244,23 @@ def render_html(
             )
         )
     except jinja2.TemplateNotFound as exc:
+        path, line = _template_frame(exc)
         diags.append(
             Diagnostic(
-                _template_path(env, MAIN_TEMPLATE), 1, 1, f"template not found: '{exc.name}'"
+                path or _template_path(env, MAIN_TEMPLATE),
+                line,
+                1,
+                f"template not found: '{exc.name}' (templates come from the project's "
+                "templates/ folder or the built-in ones, by plain file name)",
             )
         )
-    except (jinja2.UndefinedError, TypeError, ValueError, AttributeError, KeyError) as exc:
+    except Exception as exc:  # any failure inside template code is the template's error
         path, line = _template_frame(exc)
         if path is None:
             raise
-        diags.append(Diagnostic(path, line, 1, f"template: {exc}"))
+        diags.append(Diagnostic(path, line, 1, f"template: {type(exc).__name__}: {exc}"
+                                if not isinstance(exc, jinja2.UndefinedError) else
+                                f"template: {exc}"))
     return None
 
 
