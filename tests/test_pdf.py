@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import SOURCE_A, write_project
 from pypdf import PdfReader
 
 from briefgen.build import build, check
 from briefgen.render import long_date
-
-from conftest import SOURCE_A, write_project
 
 pytestmark = pytest.mark.pdf
 
@@ -95,7 +94,7 @@ def test_every_excerpt_is_printed(pdf: Pdf, report):
 
 
 def test_excerpts_print_the_sources_characters_not_the_outlines(tiny_pdf: Pdf):
-    """The tiny outline quotes with a hyphen where its source has an en dash: the PDF has the dash."""
+    """The tiny outline types a hyphen where its source has an en dash: the PDF has the dash."""
     assert tiny_pdf.pages_with("most important \u2013 Lukoil's investment in West Qurna-2.")
     assert not tiny_pdf.pages_with("most important - Lukoil's")
 
