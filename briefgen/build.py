@@ -1,7 +1,9 @@
 """Orchestrate a build: gather and check everything first, render, and write last.
 
 Nothing under `output/` changes unless every stage succeeded, so a failed build leaves the
-previous brief byte-for-byte as it was.
+previous brief byte-for-byte as it was. Inputs are fingerprinted first: when nothing an output
+depends on changed (and the file on disk is the one written), that output is not rebuilt, and a
+build with nothing to do imports none of the rendering stack.
 """
 
 from __future__ import annotations
@@ -10,30 +12,29 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .anchor import AMBIGUOUS, CHANGED, MISSING, Anchor, locate
-from .atomic import write_atomic
-from .citations import number_citations
-from .errors import BriefgenError, Diagnostics
-from .outline import read_outline
-from .project import Project, open_project
-from .render import Verified, make_environment, render_html
-from .sources import read_sources
-from .textnorm import normalize
+from .errors import BriefgenError, Diagnostic, Diagnostics
+from .project import Project, builtin_templates, open_project
+from .state import BuildState, Fingerprint, fingerprint, load_state, save_state, sha256
+
+OUTPUTS = {"brief.html": "screen", "brief.pdf": "print"}
+REPORT_NAME = "report.html"
 
 
 @dataclass
 class CheckedExcerpt:
-    """One excerpt's verification result, as `check --json` reports it."""
+    """One excerpt's verification result and its change since the last good build."""
 
     section: str
     index: int
     source: str
     quote: str
     line: int
-    anchor: Anchor
+    col: int
+    anchor: object  # anchor.Anchor
+    change: object  # changes.ExcerptChange
 
     def as_json(self) -> dict:
-        a = self.anchor
+        a, c = self.anchor, self.change
         item = {
             "section": self.section,
             "index": self.index,
@@ -42,11 +43,15 @@ class CheckedExcerpt:
             "line": self.line,
             "status": a.status,
             "score": a.score,
+            "change": c.change,
+            "text": a.text,
         }
-        if a.status != MISSING:
-            item["text"] = a.text
-        else:
-            item["closest"] = a.text
+        if a.status == "missing":
+            item["closest"] = item.pop("text")
+        if c.old_text is not None:
+            item["previous_text"] = c.old_text
+        if c.diff:
+            item["diff"] = c.diff_text()
         return item
 
 
@@ -57,40 +62,68 @@ class Report:
     project: Project
     diagnostics: Diagnostics
     excerpts: list[CheckedExcerpt] = field(default_factory=list)
-    verified: Verified | None = None
+    sources: object = None  # changes.SourceChanges since the last good build
+    first_build: bool = True
+    verified: object = None  # render.Verified, when there are no errors
     timings: dict[str, float] = field(default_factory=dict)
 
+    def counts(self, attribute: str = "status") -> dict[str, int]:
+        found: dict[str, int] = {}
+        for e in self.excerpts:
+            value = e.anchor.status if attribute == "status" else e.change.change
+            found[value] = found.get(value, 0) + 1
+        return found
 
-def verify(project: Project, strict: bool = False) -> Report:
-    """Read the outline and sources and place every excerpt; all problems go in the report."""
+
+def verify(project: Project, strict: bool = False, state: BuildState | None = None) -> Report:
+    """Read the outline and sources, place every excerpt, compare with the last good build."""
+    from .anchor import locate
+    from .changes import PreviousExcerpts, classify, source_changes
+    from .citations import number_citations
+    from .outline import read_outline
+    from .render import Verified
+    from .sources import read_sources
+    from .textnorm import normalize
+
+    state = state if state is not None else load_state(project)
     diags = Diagnostics()
-    report = Report(project, diags)
+    report = Report(project, diags, first_build=not state.fingerprint)
     outline = read_outline(project.outline_path, diags)
     sources = read_sources(project, diags)
+    report.sources = source_changes(
+        state.source_digests(), {s.path.name: s.digest for s in sources.values()}
+    )
     if outline is None:
         return report
     citations = number_citations(outline, sources, diags)
-    folded = {}
-    anchors = {}
+    previous = PreviousExcerpts(state.excerpts)
+    folded, anchors = {}, {}
     for section, excerpt in outline.excerpts:
         source = sources.get(excerpt.source)
         if source is None:
             continue  # reported by number_citations
         if source.id not in folded:
             folded[source.id] = normalize(source.text)
-        anchor = locate(excerpt.quote, source.text, folded[source.id])
+        record = previous.find(section.id, excerpt.index, source.id, excerpt.quote)
+        anchor = locate(excerpt.quote, source.text, folded[source.id], previous.hint(record))
         anchors[(section.number, excerpt.index)] = anchor
+        at = excerpt.quote_place
+        change = classify(
+            section.id,
+            excerpt.index,
+            source.id,
+            at.line,
+            anchor,
+            record,
+            excerpt.quote,
+            source.text,
+        )
         report.excerpts.append(
             CheckedExcerpt(
-                section.id,
-                excerpt.index,
-                source.id,
-                excerpt.quote,
-                excerpt.quote_place.line,
-                anchor,
+                section.id, excerpt.index, source.id, excerpt.quote, at.line, at.col, anchor, change
             )
         )
-        _report_anchor(diags, outline.path, excerpt, source, anchor)
+        _report_anchor(diags, outline.path, excerpt, source, anchor, change)
     if strict:
         diags[:] = [d.as_error() for d in diags]
     if not diags.errors:
@@ -98,26 +131,28 @@ def verify(project: Project, strict: bool = False) -> Report:
     return report
 
 
-def _report_anchor(diags: Diagnostics, path: Path, excerpt, source, anchor: Anchor) -> None:
+def _report_anchor(diags: Diagnostics, path: Path, excerpt, source, anchor, change) -> None:
     at = excerpt.quote_place
-    name = source.path.name
-    if anchor.status == MISSING:
+    if anchor.status == "missing":
         closest = _clip(anchor.text)
         hint = (
             f'; the closest passage ({anchor.score:.0%} similar) is: "{closest}"' if closest else ""
         )
         diags.error(
-            path, at.line, at.col, f"quote not found in source '{source.id}' ({name}){hint}"
+            path,
+            at.line,
+            at.col,
+            f"quote not found in source '{source.id}' ({source.path.name}){hint}",
         )
-    elif anchor.status == CHANGED:
+    elif anchor.status == "changed":
         diags.warning(
             path,
             at.line,
             at.col,
             f"quote differs from source '{source.id}' ({anchor.score:.0%} similar); "
-            f'the brief prints the source\'s wording: "{_clip(anchor.text)}"',
+            f"the brief prints the source's wording: {change.diff_text()}",
         )
-    elif anchor.status == AMBIGUOUS:
+    elif anchor.status == "ambiguous":
         diags.warning(
             path,
             at.line,
@@ -134,39 +169,123 @@ def _clip(text: str, limit: int = 160) -> str:
 
 @dataclass
 class BuildResult:
-    report: Report
+    report: Report | None  # None when nothing had to be done
     written: list[Path]
+    warnings: list[Diagnostic] = field(default_factory=list)  # replayed from the last build
+    seconds: float = 0.0
+
+    @property
+    def skipped(self) -> bool:
+        return self.report is None
 
 
-def build(path: str | Path = ".", *, strict: bool = False, pdf: bool = True) -> BuildResult:
-    """Verify, render HTML and PDF, then write both; raise BriefgenError if anything fails."""
-    project = open_project(path)
+def build(
+    path: str | Path = ".", *, strict: bool = False, pdf: bool = True, force: bool = False
+) -> BuildResult:
+    """Verify, render what is out of date, write it; raise BriefgenError if anything fails."""
     started = time.perf_counter()
-    report = verify(project, strict)
+    project = open_project(path)
+    state = load_state(project)
+    prints = fingerprint(project, builtin_templates())
+    wanted = {
+        name: prints.key(medium) for name, medium in OUTPUTS.items() if pdf or medium == "screen"
+    }
+    stale = [
+        name
+        for name, key in wanted.items()
+        if force or not state.output_current(project, name, key)
+    ]
+    if not stale and not (strict and state.warnings):
+        replay = [
+            Diagnostic(Path(w["path"]), w["line"], w["col"], w["message"], "warning")
+            for w in state.warnings
+        ]
+        return BuildResult(None, [], replay, time.perf_counter() - started)
+
+    report = verify(project, strict, state)
     report.diagnostics.raise_if_errors()
-    assert report.verified is not None
+    outputs = _render(project, report, stale)
+    _check_output_folder(project)
+    for name, data in outputs.items():
+        from .atomic import write_atomic
+
+        write_atomic(project.output / name, data)
+    _save(project, state, prints, report, wanted, outputs)
+    report.timings["total"] = time.perf_counter() - started
+    return BuildResult(
+        report,
+        [project.output / n for n in outputs],
+        report.diagnostics.warnings,
+        report.timings["total"],
+    )
+
+
+def _render(project: Project, report: Report, stale: list[str]) -> dict[str, bytes]:
+    """The bytes of every stale output, plus the change report page; nothing written yet."""
+    from .render import make_environment, render_html, render_report
+
     env = make_environment(project.templates)
-    screen = render_html(env, report.verified, "screen", report.diagnostics)
-    printed = render_html(env, report.verified, "print", report.diagnostics) if pdf and screen else None
-    report.diagnostics.raise_if_errors()
-    report.timings["render"] = time.perf_counter() - started
-    outputs: dict[Path, bytes] = {project.output / "brief.html": screen.encode("utf-8")}
-    if pdf:
+    diags = report.diagnostics
+    pages = {name: render_html(env, report.verified, OUTPUTS[name], diags) for name in stale}
+    page = render_report(env, report, diags)
+    diags.raise_if_errors()
+    outputs = {
+        name: html.encode("utf-8") for name, html in pages.items() if OUTPUTS[name] == "screen"
+    }
+    if "brief.pdf" in pages:
         from .pdf import html_to_pdf
 
-        pdf_start = time.perf_counter()
-        outputs[project.output / "brief.pdf"] = html_to_pdf(printed, project.root)
-        outputs[project.output / ".briefgen" / "print.html"] = printed.encode("utf-8")
-        report.timings["pdf"] = time.perf_counter() - pdf_start
-    _check_output_folder(project)
-    for target, data in outputs.items():
-        write_atomic(target, data)
-    report.timings["total"] = time.perf_counter() - started
-    return BuildResult(report, list(outputs))
+        begun = time.perf_counter()
+        outputs["brief.pdf"] = html_to_pdf(pages["brief.pdf"], project.root)
+        outputs[".briefgen/print.html"] = pages["brief.pdf"].encode("utf-8")
+        report.timings["pdf"] = time.perf_counter() - begun
+    outputs[REPORT_NAME] = page.encode("utf-8")
+    return outputs
+
+
+def _save(
+    project: Project,
+    state: BuildState,
+    prints: Fingerprint,
+    report: Report,
+    wanted: dict[str, str],
+    outputs: dict[str, bytes],
+) -> None:
+    from .changes import excerpt_record
+
+    records = {name: state.outputs[name] for name in wanted if name in state.outputs}
+    records.update(
+        {
+            name: {"key": wanted[name], "sha256": sha256(data)}
+            for name, data in outputs.items()
+            if name in wanted
+        }
+    )
+    sources = report.verified.sources
+    excerpts = [
+        excerpt_record(e.section, e.index, e.source, e.quote, e.anchor, sources[e.source].text)
+        for e in report.excerpts
+    ]
+    save_state(
+        project,
+        BuildState(
+            fingerprint={
+                "outline": prints.outline,
+                "sources": prints.sources,
+                "templates": prints.templates,
+            },
+            outputs=records,
+            excerpts=excerpts,
+            warnings=[
+                {"path": str(d.path), "line": d.line, "col": d.col, "message": d.message}
+                for d in report.diagnostics.warnings
+            ],
+        ),
+    )
 
 
 def check(path: str | Path = ".", *, strict: bool = False) -> Report:
-    """Verify only (no rendering); the caller decides how to report."""
+    """Verify only (no rendering, nothing written); the caller decides how to report."""
     return verify(open_project(path), strict)
 
 

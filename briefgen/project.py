@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from .errors import UsageError
@@ -57,3 +58,8 @@ def open_project(path: str | Path = ".") -> Project:
             "content/brief.yaml (run briefgen in the project folder or pass its path)"
         )
     return project
+
+
+def builtin_templates() -> Path:
+    """The folder of built-in templates and stylesheets shipped with briefgen."""
+    return Path(str(resources.files("briefgen.templates")))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import jinja2
@@ -22,14 +21,12 @@ from .citations import Citations, Note
 from .errors import Diagnostic, Diagnostics
 from .markup import render_markdown
 from .outline import Excerpt, Outline
+from .project import builtin_templates
 from .sources import Source
 
 MAIN_TEMPLATE = "brief.html.j2"
+REPORT_TEMPLATE = "report.html.j2"
 STYLESHEETS = {"screen": ("base.css", "screen.css"), "print": ("base.css", "print.css")}
-
-
-def builtin_templates() -> Path:
-    return Path(str(resources.files("briefgen.templates")))
 
 
 def make_environment(project_templates: Path) -> jinja2.Environment:
@@ -90,9 +87,12 @@ class NoteWriter:
             source = self.citations.sources[ref.source_id]
             parts.append((source.id, reference_text(source, first, ref.locator)))
         parts[-1] = (parts[-1][0], end_sentence(parts[-1][1]))
-        return Markup("; ".join(
-            f'<a class="src-link" href="#src-{escape(sid)}">{escape(text)}</a>'
-            for sid, text in parts))
+        return Markup(
+            "; ".join(
+                f'<a class="src-link" href="#src-{escape(sid)}">{escape(text)}</a>'
+                for sid, text in parts
+            )
+        )
 
     def call(self, note: Note) -> str:
         body = self.reference_html(note)
@@ -258,9 +258,16 @@ def render_html(
         path, line = _template_frame(exc)
         if path is None:
             raise
-        diags.append(Diagnostic(path, line, 1, f"template: {type(exc).__name__}: {exc}"
-                                if not isinstance(exc, jinja2.UndefinedError) else
-                                f"template: {exc}"))
+        diags.append(
+            Diagnostic(
+                path,
+                line,
+                1,
+                f"template: {type(exc).__name__}: {exc}"
+                if not isinstance(exc, jinja2.UndefinedError)
+                else f"template: {exc}",
+            )
+        )
     return None
 
 
@@ -285,3 +292,43 @@ def _template_frame(exc: BaseException) -> tuple[Path | None, int]:
             found = (Path(filename), tb.tb_lineno)
         tb = tb.tb_next
     return found
+
+
+def render_report(env: jinja2.Environment, report, diags: Diagnostics) -> str | None:
+    """output/report.html: what changed since the last good build, excerpt by excerpt."""
+    sources = report.sources
+    context = {
+        "title": report.verified.outline.title if report.verified else "",
+        "first_build": report.first_build,
+        "sources": {
+            "added": list(sources.added),
+            "removed": list(sources.removed),
+            "changed": list(sources.changed),
+        },
+        "counts": report.counts("change"),
+        "excerpts": [
+            {
+                "section": e.section,
+                "index": e.index,
+                "source": e.source,
+                "line": e.line,
+                "status": e.anchor.status,
+                "score": e.anchor.score,
+                "change": e.change.change,
+                "text": e.anchor.text,
+                "previous": e.change.old_text,
+                "diff": list(e.change.diff),
+            }
+            for e in report.excerpts
+        ],
+        "messages": [d.format(report.project.root) for d in diags],
+        "generator": f"briefgen {__version__}",
+    }
+    try:
+        return env.get_template(REPORT_TEMPLATE).render(context)
+    except Exception as exc:
+        path, line = _template_frame(exc)
+        if path is None:
+            raise
+        diags.append(Diagnostic(path, line, 1, f"template: {exc}"))
+        return None

@@ -29,7 +29,7 @@ def test_check_and_html_only_builds_never_import_weasyprint(project):
 
 def test_build_without_pdf_writes_only_html(project):
     result = build(project, pdf=False)
-    assert [p.name for p in result.written] == ["brief.html"]
+    assert [p.name for p in result.written] == ["brief.html", "report.html"]
     assert not (project / "output" / "brief.pdf").exists()
 
 

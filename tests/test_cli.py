@@ -158,7 +158,9 @@ def test_warning_for_ambiguous_quote_and_strict(project):
 def test_build_writes_both_outputs(project):
     result = run("build", cwd=project)
     assert result.returncode == 0, result.stderr
-    assert "2 of 2 excerpts verified; wrote output/brief.html, output/brief.pdf" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0] == "2 excerpts checked: 2 verified"
+    assert lines[1].startswith("wrote output/brief.html, output/brief.pdf, output/report.html in ")
     assert (project / "output" / "brief.pdf").read_bytes().startswith(b"%PDF-")
 
 

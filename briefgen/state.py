@@ -1,0 +1,121 @@
+"""What the last good build was made from: content hashes of every input, and each excerpt's anchor.
+
+A build whose inputs hash the same as last time does nothing, and an output whose bytes no longer
+match what was written (edited or deleted by hand) is rebuilt. Hashes, not modification times:
+a touched file with the same bytes costs nothing, and a restored backup with an old time is seen.
+This module imports nothing heavy, so the no-op check stays cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .atomic import write_atomic
+from .project import SOURCE_SUFFIXES, Project
+
+STATE_NAME = "state.json"
+#: Built-in template files each output depends on; other template files count for both.
+OTHER_MEDIUM_ONLY = {"screen": {"print.css"}, "print": {"screen.css"}}
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def state_dir(project: Project) -> Path:
+    return project.output / ".briefgen"
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Hashes of every input of a build, by role."""
+
+    outline: str
+    sources: dict[str, str]  # source id -> sha256 of the file
+    templates: dict[str, str]  # template file name -> sha256 (the file that wins the lookup)
+    version: str = __version__
+
+    def key(self, medium: str) -> str:
+        """One hash of everything an output for `medium` depends on."""
+        skip = OTHER_MEDIUM_ONLY.get(medium, set())
+        parts = {
+            "outline": self.outline,
+            "sources": self.sources,
+            "version": self.version,
+            "templates": {k: v for k, v in self.templates.items() if k not in skip},
+        }
+        return sha256(json.dumps(parts, sort_keys=True).encode())
+
+
+def fingerprint(project: Project, builtin_templates: Path) -> Fingerprint:
+    """Hash the outline, every source file and every template file that a lookup would find."""
+    sources = {}
+    if project.sources_dir.is_dir():
+        for path in sorted(project.sources_dir.iterdir()):
+            if path.suffix.lower() in SOURCE_SUFFIXES and not path.name.startswith("."):
+                with contextlib.suppress(OSError):
+                    sources[path.name] = sha256(path.read_bytes())
+    templates = {}
+    for folder in (builtin_templates, project.templates):  # the project's files win
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.is_file() and path.suffix in (".j2", ".css"):
+                    templates[path.name] = sha256(path.read_bytes())
+    return Fingerprint(sha256(project.outline_path.read_bytes()), sources, templates)
+
+
+@dataclass
+class BuildState:
+    """The record of the last good build (empty when there was none)."""
+
+    fingerprint: dict = field(default_factory=dict)  # Fingerprint fields
+    outputs: dict = field(default_factory=dict)  # file name -> {"sha256", "key"}
+    excerpts: list = field(default_factory=list)  # one record per excerpt, see changes.py
+    warnings: list = field(default_factory=list)  # formatted warning lines, replayed on no-op
+
+    def output_current(self, project: Project, name: str, key: str) -> bool:
+        """True if `name` was built from inputs with `key` and is on disk as it was written."""
+        record = self.outputs.get(name)
+        path = project.output / name
+        if not record or record.get("key") != key or not path.is_file():
+            return False
+        try:
+            return sha256(path.read_bytes()) == record.get("sha256")
+        except OSError:
+            return False
+
+    def source_digests(self) -> dict[str, str]:
+        return dict(self.fingerprint.get("sources", {}))
+
+
+def load_state(project: Project) -> BuildState:
+    """The last good build's state, or an empty one if there is none or it is unreadable."""
+    path = state_dir(project) / STATE_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("version") != __version__:
+            return BuildState()
+        return BuildState(
+            data["fingerprint"], data["outputs"], data["excerpts"], data.get("warnings", [])
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return BuildState()
+
+
+def save_state(project: Project, state: BuildState) -> None:
+    data = {
+        "version": __version__,
+        "fingerprint": state.fingerprint,
+        "outputs": state.outputs,
+        "excerpts": state.excerpts,
+        "warnings": state.warnings,
+    }
+    write_atomic(
+        state_dir(project) / STATE_NAME,
+        json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True).encode("utf-8"),
+    )
