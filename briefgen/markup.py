@@ -64,7 +64,7 @@ def render_markdown(text: str, cite: Callable[[int], str], inline: bool = False)
     matches = find_citations(text)
     pieces, last = [], 0
     for index, (match, _refs) in enumerate(matches):
-        pieces.append(text[last : match.start()].rstrip(" \t"))
+        pieces.append(text[last : match.start()].rstrip())
         pieces.append(f"\ue000{index}\ue001")
         last = match.end()
     pieces.append(text[last:])

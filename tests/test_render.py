@@ -24,6 +24,9 @@ def test_citations_become_calls_after_sanitising():
     html = render_markdown("Claim [@a]. Next [@b, p. 2].", lambda k: f'<span class="fn">{k}</span>',
                            inline=True)
     assert html == 'Claim<span class="fn">0</span>. Next<span class="fn">1</span>.'
+    # a citation at the start of a YAML line keeps to its word: no space before the call
+    folded = render_markdown("Claim\n[@a].", lambda k: "<sup>1</sup>", inline=True)
+    assert folded == "Claim<sup>1</sup>."
 
 
 def source(**meta):
