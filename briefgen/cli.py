@@ -146,3 +146,95 @@ def check(project: str, strict: bool, as_json: bool) -> None:
         click.echo(d.format(), err=True)
     report.diagnostics.raise_if_errors()
     print_summary(report)
+
+
+def echo_result(result) -> None:
+    """Print a watcher's build: warnings or errors, then one summary line."""
+    for line, to_stderr in result.lines():
+        click.echo(line, err=to_stderr)
+
+
+no_pdf_watch_option = click.option(
+    "--no-pdf", is_flag=True, help="Write only output/brief.html (faster rebuilds)."
+)
+
+
+@main.command()
+@project_argument
+@strict_option
+@no_pdf_watch_option
+def watch(project: str, strict: bool, no_pdf: bool) -> None:
+    """Build, then rebuild whenever content/ or templates/ change (Ctrl-C stops)."""
+    from .project import open_project
+    from .watch import Watcher
+
+    root = open_project(project).root
+    click.echo(
+        f"watching {display_path(root / 'content')}/ and {display_path(root / 'templates')}/ "
+        "(Ctrl-C stops)"
+    )
+    try:
+        Watcher(root, on_result=echo_result, strict=strict, pdf=not no_pdf).run()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
+@main.command()
+@project_argument
+@strict_option
+@no_pdf_watch_option
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free port; a taken port falls back to a free one).",
+)
+def serve(project: str, strict: bool, no_pdf: bool, port: int) -> None:
+    """Preview on 127.0.0.1, rebuild like `watch`, reload the page after each build."""
+    from .serve import PreviewServer
+
+    server = PreviewServer(project, port=port, on_result=echo_result, strict=strict, pdf=not no_pdf)
+    if server.port_was_taken:
+        click.echo(f"port {port} is in use; using a free one", err=True)
+    click.echo(f"serving {display_path(server.project.output)}/ at {server.url} (Ctrl-C stops)")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        server.close()
+
+
+@main.command()
+@project_argument
+@click.option("--all", "select_all", is_flag=True, help="Accept every changed excerpt.")
+@click.option(
+    "--excerpt",
+    metavar="SECTION:INDEX",
+    help="Accept one excerpt: section id and its number in the section (from 1), e.g. history:2.",
+)
+@click.option("--source", metavar="ID", help="Accept the excerpts quoting this source.")
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+def accept(project: str, select_all: bool, excerpt: str, source: str, dry_run: bool) -> None:
+    """Write the sources' current wording of changed quotes back into content/brief.yaml."""
+    from .accept import Selection
+    from .accept import accept as run_accept
+
+    if [select_all, excerpt is not None, source is not None].count(True) != 1:
+        raise click.UsageError("give exactly one of --all, --excerpt SECTION:INDEX, --source ID")
+    selection = (
+        Selection.excerpt(excerpt)
+        if excerpt is not None
+        else Selection(source=source)
+        if source is not None
+        else Selection()
+    )
+    result = run_accept(project, selection, dry_run=dry_run)
+    for line in result.lines():
+        click.echo(line)
+    click.echo(result.summary())
+    if not result.diagnostics.errors:
+        for d in result.diagnostics.warnings:
+            click.echo(d.format(), err=True)
+    result.diagnostics.raise_if_errors()
