@@ -32,13 +32,24 @@ packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core f
 if [[ $want_test == 1 ]]; then
   packages+=(chromium)
 fi
+python=${PYTHON:-python3}
+# Debian's own python3 makes virtual environments only with python3-venv (ensurepip).
+if ! command -v "$python" >/dev/null 2>&1; then
+  packages+=(python3 python3-venv)
+elif ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  packages+=(python3-venv)
+fi
 
 missing=()
-for pkg in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$pkg")
-  fi
-done
+if command -v dpkg-query >/dev/null 2>&1; then
+  for pkg in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+else
+  say "not a Debian system: make sure these (or their equivalents) are installed: ${packages[*]}"
+fi
 
 if ((${#missing[@]})); then
   if ! command -v apt-get >/dev/null 2>&1; then
@@ -63,7 +74,6 @@ if ((${#missing[@]})); then
 fi
 
 # --- Python virtual environment ----------------------------------------------------------------
-python=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c 'import sys' >/dev/null 2>&1; then
   say "creating .venv with $("$python" --version 2>&1)"
   rm -rf .venv
@@ -82,7 +92,13 @@ fi
 
 say "pip install -e .$extra"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
-.venv/bin/python -m pip install -q -e ".$extra"
+# pip's and the build backend's chatter goes to a log, shown only if the install fails.
+log=.venv/.briefgen-pip.log
+if ! .venv/bin/python -m pip install -q -e ".$extra" >"$log" 2>&1; then
+  cat "$log" >&2
+  say "pip install failed (log: $log)"
+  exit 1
+fi
 kind=base
 [[ $want_test == 1 ]] && kind=test
 printf '%s %s\n' "$digest" "$kind" >"$stamp"
