@@ -33,11 +33,15 @@ if [[ $want_test == 1 ]]; then
   packages+=(chromium)
 fi
 python=${PYTHON:-python3}
-# Debian's own python3 makes virtual environments only with python3-venv (ensurepip).
-if ! command -v "$python" >/dev/null 2>&1; then
-  packages+=(python3 python3-venv)
-elif ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
-  packages+=(python3-venv)
+need_venv=0
+if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c 'import sys' >/dev/null 2>&1; then
+  need_venv=1
+  # Debian's own python3 makes virtual environments only with python3-venv (ensurepip).
+  if ! command -v "$python" >/dev/null 2>&1; then
+    packages+=(python3 python3-venv)
+  elif ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    packages+=(python3-venv)
+  fi
 fi
 
 missing=()
@@ -74,7 +78,7 @@ if ((${#missing[@]})); then
 fi
 
 # --- Python virtual environment ----------------------------------------------------------------
-if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c 'import sys' >/dev/null 2>&1; then
+if [[ $need_venv == 1 ]]; then
   say "creating .venv with $("$python" --version 2>&1)"
   rm -rf .venv
   "$python" -m venv .venv
