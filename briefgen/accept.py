@@ -316,9 +316,14 @@ def rewrite(
     Raises BriefgenError (nothing is to be written) if the result does not read back as the
     original data with just those quotes changed.
     """
+    from ruamel.yaml.error import YAMLError
+
     from .yamlfile import load_yaml
 
-    old_nodes = _quote_nodes(text)
+    try:
+        old_nodes = _quote_nodes(text)
+    except YAMLError as exc:  # briefgen's loader read it, ruamel.yaml cannot
+        raise _unsafe(f"ruamel.yaml cannot read it ({exc})") from None
     places = {
         (v.start_mark.line + 1, v.start_mark.column + 1): i for i, (_, v, _) in enumerate(old_nodes)
     }
@@ -335,7 +340,10 @@ def rewrite(
             if place in quotes:
                 mapping["quote"] = _styled(quotes[place], old_nodes[places[place]], text)
 
-    dumped = round_trip(text, edit)
+    try:
+        dumped = round_trip(text, edit)
+    except YAMLError as exc:
+        raise _unsafe(f"ruamel.yaml cannot round-trip it ({exc})") from None
     new_nodes = _quote_nodes(dumped)
     if len(new_nodes) != len(old_nodes):
         raise _unsafe("the rewritten file has a different structure")

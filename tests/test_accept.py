@@ -380,3 +380,20 @@ def test_fold_positions_fit_the_width(width):
     pieces = [text[a:b - 1] for a, b in zip(bounds, bounds[1:], strict=False)]
     assert all(text[b] == " " for b in breaks)
     assert all(len(p) <= width or " " not in p for p in pieces)
+
+
+def test_excerpt_with_an_unknown_source_cannot_be_accepted(tmp_path):
+    outline = COMMENTED.replace("      - key: Ties matter [@energy].\n",
+                                "      - excerpt:\n          source: nosuch\n"
+                                "          quote: Not checked.\n"
+                                "      - key: Ties matter [@energy].\n")
+    project = make(tmp_path, outline=outline)
+    result = run("accept", "--all", cwd=project)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[-1] == (
+        "accepted 2 excerpts in content/brief.yaml; "
+        "1 not checked (source unknown or unreadable)")
+    assert result.stderr.splitlines() == [
+        "content/brief.yaml:26:18: error: cannot accept history #2 (nosuch): source 'nosuch' is "
+        "unknown or could not be read (briefgen check says why)"]
+    assert "          quote: Not checked.\n" in outline_text(project)
