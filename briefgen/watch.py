@@ -111,7 +111,7 @@ class Watcher:
         pdf: bool = True,
         debounce_ms: int = 1600,
         step_ms: int = 50,
-        poll: float = 1.0,
+        poll: float = 0.5,
     ):
         self.root = Path(project).resolve()
         self.on_result = on_result or (lambda result: None)
@@ -120,8 +120,9 @@ class Watcher:
         self.debounce_ms = debounce_ms
         self.step_ms = step_ms
         self.poll = poll
-        self.builds = 0
+        self.builds = 0  # builds reported to on_result
         self.warm_seconds = 0.0
+        self._last_ok = False
 
     # -- what to watch --------------------------------------------------------------------------
 
@@ -145,13 +146,16 @@ class Watcher:
 
     # -- building -------------------------------------------------------------------------------
 
-    def build_once(self, changes: Iterable[str] = ()) -> WatchResult:
-        """Build now and report the outcome to `on_result`; never raises for content errors."""
+    def build_once(self, changes: Iterable[str] = (), *, quiet_if_unchanged: bool = False):
+        """Build now and report the outcome to `on_result`; never raises for content errors.
+
+        With `quiet_if_unchanged`, a build that found nothing to do after a good one is not
+        reported (and None is returned): the check made when a watch starts.
+        """
         from .build import build
 
-        self.builds += 1
         begun = time.perf_counter()
-        result = WatchResult(self.builds, ok=False, changes=sorted(changes))
+        result = WatchResult(self.builds + 1, ok=False, changes=sorted(changes))
         try:
             built = build(self.root, strict=self.strict, pdf=self.pdf)
         except BriefgenError as exc:
@@ -163,8 +167,12 @@ class Watcher:
             result.skipped = built.skipped
             result.written = list(built.written)
             result.warnings = [d.format() for d in built.warnings]
+        if quiet_if_unchanged and result.ok and result.skipped and self._last_ok:
+            return None
         result.seconds = time.perf_counter() - begun
         result.finished = time.time()
+        self.builds += 1
+        self._last_ok = result.ok
         self.on_result(result)
         return result
 
@@ -190,6 +198,10 @@ class Watcher:
                 if self._identity() != identity:
                     pending.add("content")
                 continue
+            # watchfiles starts watching inside the generator's first step, after the build above
+            # (or the last one): a save in between is caught by a build at the first report,
+            # which costs a hash of the inputs and is not reported if it finds nothing to do.
+            catch_up = True
             try:
                 for changes in watchfiles.watch(
                     *roots,
@@ -197,7 +209,7 @@ class Watcher:
                     debounce=self.debounce_ms,
                     step=self.step_ms,
                     stop_event=stop,
-                    rust_timeout=int(self.poll * 1000),
+                    rust_timeout=max(1, int(self.poll * 1000)),
                     yield_on_timeout=True,
                     force_polling=polling,
                 ):
@@ -207,9 +219,9 @@ class Watcher:
                         # as they now are; the build follows at the new watch's first report
                         pending.update(p.name for p in roots)
                         break
-                    if pending:
-                        self.build_once(pending)
-                        pending = set()
+                    if pending or catch_up:
+                        self.build_once(pending, quiet_if_unchanged=not pending)
+                        pending, catch_up = set(), False
             except OSError:  # a folder vanished as the watch began, or no inotify here
                 pending.add("content")
                 if self.roots() == roots:
