@@ -153,11 +153,12 @@ def accept(
     from .build import check
     from .changes import ExcerptChange, word_diff
     from .outline import read_outline
+    from .project import open_project
 
     selection = selection or Selection()
+    outline_path = open_project(path).outline_path
+    raw = outline_path.read_bytes()  # first: a file changed after this is never overwritten
     report = check(path)
-    outline_path = report.project.outline_path
-    raw = outline_path.read_bytes()
     outline = read_outline(outline_path, Diagnostics())
     if outline is None:
         report.diagnostics.raise_if_errors()
