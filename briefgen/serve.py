@@ -101,7 +101,7 @@ class BuildStatus:
 _SCRIPT = """
 (function () {
   "use strict";
-  var generation = %(generation)d, box = null;
+  var generation = %(generation)d, isBrief = %(is_brief)s, box = null;
   function hide() { if (box) { box.remove(); box = null; } }
   function show(lines) {
     if (!box) {
@@ -117,7 +117,8 @@ _SCRIPT = """
     }
     box.textContent = "";
     var title = document.createElement("strong");
-    title.textContent = "briefgen: the build failed; this is the last good brief.";
+    title.textContent = "briefgen: the build failed" +
+      (isBrief ? "; this is the last good brief." : ".");
     var pre = document.createElement("pre");
     pre.style.whiteSpace = "pre-wrap"; pre.style.margin = ".6em 0 0";
     pre.textContent = lines.join("\\n");
@@ -145,7 +146,7 @@ def served_policy(original: str, nonce: str) -> str:
     return "; ".join([*kept, f"script-src 'nonce-{nonce}'", "connect-src 'self'"])
 
 
-def served_html(page: str, generation: int) -> str:
+def served_html(page: str, generation: int, is_brief: bool = True) -> str:
     """The page as the preview serves it: CSP widened for one nonce'd script, which is added."""
     nonce = secrets.token_urlsafe(18)
 
@@ -157,7 +158,11 @@ def served_html(page: str, generation: int) -> str:
         return f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
 
     page = _CSP_META.sub(widen, page)
-    script = _SCRIPT % {"generation": generation, "events": EVENTS_PATH}
+    script = _SCRIPT % {
+        "generation": generation,
+        "is_brief": "true" if is_brief else "false",
+        "events": EVENTS_PATH,
+    }
     tag = f'<script nonce="{nonce}">{script}</script>\n'
     at = page.lower().rfind("</body>")
     return page[:at] + tag + page[at:] if at >= 0 else page + tag
@@ -209,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
         status = self.server.status.snapshot()
         if file is None:
             if path == "/" + INDEX:  # no good build yet: say what is happening
-                page = served_html(placeholder_page(status), status["generation"])
+                page = served_html(placeholder_page(status), status["generation"], False)
                 return self._send(HTTPStatus.OK, page.encode(), "text/html", with_body)
             return self._plain(HTTPStatus.NOT_FOUND, "not found\n", with_body)
         try:
