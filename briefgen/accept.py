@@ -249,7 +249,7 @@ def _diagnose(outcomes: list[Outcome], path: Path, diags: Diagnostics) -> None:
     for o in outcomes:
         if o.action == MISSING:
             closest = (
-                f'; the closest passage ({o.score:.0%} similar) is: "{o.closest}"'
+                f'; the closest passage ({o.score:.0%} match) is: "{o.closest}"'
                 if o.closest
                 else ""
             )

@@ -136,7 +136,7 @@ def _report_anchor(diags: Diagnostics, path: Path, excerpt, source, anchor, chan
     if anchor.status == "missing":
         closest = _clip(anchor.text)
         hint = (
-            f'; the closest passage ({anchor.score:.0%} similar) is: "{closest}"' if closest else ""
+            f'; the closest passage ({anchor.score:.0%} match) is: "{closest}"' if closest else ""
         )
         diags.error(
             path,
@@ -149,7 +149,7 @@ def _report_anchor(diags: Diagnostics, path: Path, excerpt, source, anchor, chan
             path,
             at.line,
             at.col,
-            f"quote differs from source '{source.id}' ({anchor.score:.0%} similar); "
+            f"quote differs from source '{source.id}' ({anchor.score:.0%} match); "
             f"the brief prints the source's wording: {change.diff_text()}",
         )
     elif anchor.status == "ambiguous":

@@ -22,7 +22,8 @@ class Diagnostic:
     severity: str = "error"  # "error" or "warning"
 
     def format(self, base: Path | None = None) -> str:
-        return f"{display_path(self.path, base)}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        place = f"{display_path(self.path, base)}:{self.line}:{self.col}"
+        return f"{place}: {self.severity}: {self.message}"
 
     def as_error(self) -> Diagnostic:
         return Diagnostic(self.path, self.line, self.col, self.message, "error")

@@ -67,7 +67,9 @@ sections:
 """
 
 
-def write_project(root: Path, outline: str = OUTLINE, sources: dict[str, str] | None = None) -> Path:
+def write_project(
+    root: Path, outline: str = OUTLINE, sources: dict[str, str] | None = None
+) -> Path:
     """A project folder with the given outline text and {file name: text} sources."""
     (root / "content" / "sources").mkdir(parents=True, exist_ok=True)
     (root / "content" / "brief.yaml").write_text(textwrap.dedent(outline), encoding="utf-8")

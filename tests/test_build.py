@@ -22,8 +22,9 @@ print("ok")
 
 
 def test_check_and_html_only_builds_never_import_weasyprint(project):
-    result = subprocess.run([sys.executable, "-c", NO_WEASYPRINT, str(project)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", NO_WEASYPRINT, str(project)], capture_output=True, text=True
+    )
     assert result.stdout.strip() == "ok", result.stderr
 
 
@@ -65,9 +66,14 @@ def test_fetcher_allows_only_project_files(tmp_path):
     fetcher = ProjectFetcher(root)
     assert fetcher.fetch((root / "logo.svg").as_uri()).read().startswith(b"<svg")
     assert fetcher.fetch("data:text/plain,hi").read() == b"hi"
-    for url in [(tmp_path / "secret.txt").as_uri(), (root / "link.txt").as_uri(),
-                "https://example.org/x.png", "http://127.0.0.1:9/x.css", "file:///dev/urandom",
-                "ftp://example.org/x"]:
+    for url in [
+        (tmp_path / "secret.txt").as_uri(),
+        (root / "link.txt").as_uri(),
+        "https://example.org/x.png",
+        "http://127.0.0.1:9/x.css",
+        "file:///dev/urandom",
+        "ftp://example.org/x",
+    ]:
         with pytest.raises(RefusedResource):
             fetcher.fetch(url)
 
@@ -77,7 +83,8 @@ def test_pdf_with_outside_reference_fails_cleanly(project):
     (project / "templates").mkdir()
     builtin = Path(__file__).resolve().parent.parent / "templates" / "print.css"
     (project / "templates" / "print.css").write_text(
-        builtin.read_text() + "\nbody { background: url('file:///etc/hostname'); }\n")
+        builtin.read_text() + "\nbody { background: url('file:///etc/hostname'); }\n"
+    )
     with pytest.raises(BriefgenError, match="only files inside the project"):
         build(project)
     assert not (project / "output" / "brief.pdf").exists()

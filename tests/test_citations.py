@@ -17,14 +17,19 @@ def test_notes_numbered_in_reading_order(project):
     report = verify(Project(project))
     citations = report.verified.citations
     assert [[r.source_id for r in n.references] for n in citations.notes] == [
-        ["lavrov"],            # summary
-        ["lavrov"],            # history prose, p. 2
-        ["lavrov"],            # history excerpt
-        ["energy"],            # key point
+        ["lavrov"],  # summary
+        ["lavrov"],  # history prose, p. 2
+        ["lavrov"],  # history excerpt
+        ["energy"],  # key point
         ["energy", "lavrov"],  # energy prose
-        ["energy"],            # energy excerpt
+        ["energy"],  # energy excerpt
     ]
     assert [n.first_use for n in citations.notes][:5] == [
-        (True,), (False,), (False,), (True,), (False, False)]
+        (True,),
+        (False,),
+        (False,),
+        (True,),
+        (False, False),
+    ]
     assert citations.notes[1].references[0].locator == "p. 2"
     assert citations.order == ("lavrov", "energy")

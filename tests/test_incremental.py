@@ -1,4 +1,4 @@
-"""Incremental builds: no work when nothing changed, only stale outputs rebuilt, hand edits repaired."""
+"""Incremental builds: no work when nothing changed, stale outputs rebuilt, hand edits repaired."""
 
 import json
 import subprocess
@@ -26,16 +26,20 @@ def outputs(project):
 def test_noop_build_does_nothing_and_imports_nothing_heavy(project):
     build(project)
     before = outputs(project)
-    result = subprocess.run([sys.executable, "-c", NOOP_IMPORTS, str(project)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", NOOP_IMPORTS, str(project)], capture_output=True, text=True
+    )
     assert result.stdout.strip() == "True []", result.stderr
     assert outputs(project) == before
 
 
 def test_cli_says_nothing_changed(project):
     build(project, pdf=False)
-    result = subprocess.run([sys.executable, "-m", "briefgen", "build", "--no-pdf", str(project)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "briefgen", "build", "--no-pdf", str(project)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0
     assert result.stdout.startswith("nothing changed since the last build")
 

@@ -14,15 +14,18 @@ def no_cite(k):
 def test_markdown_is_sanitised():
     html = render_markdown(
         "Hi <script>alert(1)</script> <img src=x onerror=alert(1)> "
-        "[x](javascript:alert(1)) <a href='https://ok.example' onclick='x()'>ok</a>", no_cite)
+        "[x](javascript:alert(1)) <a href='https://ok.example' onclick='x()'>ok</a>",
+        no_cite,
+    )
     assert "<script" not in html and "onerror" not in html and "<img" not in html
     assert "javascript:" not in html and "onclick" not in html
     assert '<a href="https://ok.example" rel="noopener noreferrer">ok</a>' in html
 
 
 def test_citations_become_calls_after_sanitising():
-    html = render_markdown("Claim [@a]. Next [@b, p. 2].", lambda k: f'<span class="fn">{k}</span>',
-                           inline=True)
+    html = render_markdown(
+        "Claim [@a]. Next [@b, p. 2].", lambda k: f'<span class="fn">{k}</span>', inline=True
+    )
     assert html == 'Claim<span class="fn">0</span>. Next<span class="fn">1</span>.'
     # a citation at the start of a YAML line keeps to its word: no space before the call
     folded = render_markdown("Claim\n[@a].", lambda k: "<sup>1</sup>", inline=True)
@@ -34,12 +37,22 @@ def source(**meta):
 
 
 def test_reference_text_full_and_short():
-    s = source(title="Russia and Iraq: Resilience", publisher="Center", authors=("Ann Lee", "Bo Ng"),
-               date="2024-03-02", url="https://x.example/a")
-    assert reference_text(s, True) == ("Ann Lee and Bo Ng, \u201cRussia and Iraq: Resilience,\u201d "
-                                       "Center, 2 March 2024, https://x.example/a")
+    s = source(
+        title="Russia and Iraq: Resilience",
+        publisher="Center",
+        authors=("Ann Lee", "Bo Ng"),
+        date="2024-03-02",
+        url="https://x.example/a",
+    )
+    assert reference_text(s, True) == (
+        "Ann Lee and Bo Ng, \u201cRussia and Iraq: Resilience,\u201d "
+        "Center, 2 March 2024, https://x.example/a"
+    )
     assert end_sentence(reference_text(s, False)) == "Lee and Ng, \u201cRussia and Iraq.\u201d"
-    assert end_sentence(reference_text(s, False, "p. 9")) == "Lee and Ng, \u201cRussia and Iraq,\u201d p. 9."
+    assert (
+        end_sentence(reference_text(s, False, "p. 9"))
+        == "Lee and Ng, \u201cRussia and Iraq,\u201d p. 9."
+    )
     q = source(title="Could Russia move?", publisher="Post")
     assert end_sentence(reference_text(q, True)) == "\u201cCould Russia move?\u201d Post."
 
@@ -49,7 +62,8 @@ def test_context_prints_the_sources_characters(project):
     context = build_context(verified, "print")
     energy = context["sections"][1]["blocks"][1]
     # the outline has a straight hyphen; the source an en dash: the source's wins
-    assert energy["paragraphs"] == ["Three key projects are most important \u2013 Lukoil's "
-                                    "investment in West Qurna-2."]
+    assert energy["paragraphs"] == [
+        "Three key projects are most important \u2013 Lukoil's investment in West Qurna-2."
+    ]
     assert 'class="fn"' in energy["call"]
     assert [s["id"] for s in context["sources"]] == ["lavrov", "energy"]

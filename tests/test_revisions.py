@@ -13,8 +13,11 @@ PRIMAKOV = "content/sources/primakov-2024-russia-iraq.txt"
 
 
 def excerpts_of(report, source):
-    return {(e.section, e.index): (e.anchor.status, e.change.change)
-            for e in report.excerpts if e.source == source}
+    return {
+        (e.section, e.index): (e.anchor.status, e.change.change)
+        for e in report.excerpts
+        if e.source == source
+    }
 
 
 def others_unchanged(report, source):
@@ -37,20 +40,30 @@ def revise(root, path, *edits):
 
 
 def test_typo_reword_move_and_delete_in_one_source(built):
-    moved = ("Russia is ready to sell civil airliners to Iraq and keep providing it with military "
-             "aid to fight Islamic State, Deputy Prime Minister Dmitry Rogozin said on Thursday, "
-             "accompanied on a trip to Baghdad by the biggest Russian delegation in years.\n\n")
-    deleted = ("“We need support, training and intelligence-sharing,” he told reporters. "
-               "“Intelligence plays an important role in the war on Daesh, and we’ve been "
-               "coordinating for a while now with the Russian side to place this information in "
-               "the hands of Iraqis.”\n\n")
-    revise(built, ROGOZIN,
-           ("double bilateral trade", "double bilatreal trade"),                 # a typo
-           ("Russia has invested millions of dollars in Iraq’s energy sector",   # reworded
-            "Russia has poured millions of dollars into the Iraqi energy sector"),
-           (moved, ""), (deleted, ""))
+    moved = (
+        "Russia is ready to sell civil airliners to Iraq and keep providing it with military "
+        "aid to fight Islamic State, Deputy Prime Minister Dmitry Rogozin said on Thursday, "
+        "accompanied on a trip to Baghdad by the biggest Russian delegation in years.\n\n"
+    )
+    deleted = (
+        "“We need support, training and intelligence-sharing,” he told reporters. "
+        "“Intelligence plays an important role in the war on Daesh, and we’ve been "
+        "coordinating for a while now with the Russian side to place this information in "
+        "the hands of Iraqis.”\n\n"
+    )
+    revise(
+        built,
+        ROGOZIN,
+        ("double bilateral trade", "double bilatreal trade"),  # a typo
+        (
+            "Russia has invested millions of dollars in Iraq’s energy sector",  # reworded
+            "Russia has poured millions of dollars into the Iraqi energy sector",
+        ),
+        (moved, ""),
+        (deleted, ""),
+    )
     text = (built / ROGOZIN).read_text()
-    (built / ROGOZIN).write_text(text + "\n" + moved)                           # moved to the end
+    (built / ROGOZIN).write_text(text + "\n" + moved)  # moved to the end
     report = check(built)
     assert excerpts_of(report, "rogozin-baghdad-delegation") == {
         ("history", 5): ("verified", "moved"),
@@ -76,22 +89,26 @@ def test_recaptured_with_hard_line_breaks_is_unchanged(built):
     file.write_text(head + "\n---\n" + rewrapped)
     report = check(built)
     assert set(excerpts_of(report, "primakov-2024-russia-iraq").values()) == {
-        ("verified", "unchanged")}
+        ("verified", "unchanged")
+    }
     assert report.sources.changed == ("primakov-2024-russia-iraq.txt",)
 
 
 def test_a_quote_that_now_occurs_twice(built, example_copy):
-    passage = ("Three key projects are most important – Lukoil's investment in West Qurna-2, "
-               "Gazprom's investment in Badr, and Rosneft's investment in Iraqi Kurdistan.")
+    passage = (
+        "Three key projects are most important – Lukoil's investment in West Qurna-2, "
+        "Gazprom's investment in Badr, and Rosneft's investment in Iraqi Kurdistan."
+    )
     file = built / PRIMAKOV
     file.write_text(file.read_text() + "\nAs noted above: " + passage + "\n")
     # with the last build's prefix and suffix, the original place is still the clear choice
     report = check(built)
     assert excerpts_of(report, "primakov-2024-russia-iraq")[("energy", 1)] == (
-        "verified", "unchanged")
+        "verified",
+        "unchanged",
+    )
     # without an earlier build there is nothing to tell the two apart
     (built / "output" / ".briefgen" / "state.json").unlink()
     report = check(built)
-    assert excerpts_of(report, "primakov-2024-russia-iraq")[("energy", 1)] == (
-        "ambiguous", "new")
+    assert excerpts_of(report, "primakov-2024-russia-iraq")[("energy", 1)] == ("ambiguous", "new")
     assert any("occurs 2 times" in d.message for d in report.diagnostics.warnings)

@@ -42,8 +42,10 @@ def test_markdown_and_html_are_reduced_to_visible_text(tmp_path):
 
 def test_bad_front_matter_and_metadata(tmp_path):
     _, errors = read(tmp_path, "a.txt", "no front matter\n")
-    assert errors == ["a.txt:1:1: error: missing front matter: start the file with a '---' line, "
-                      "'title: ...' and a closing '---' line"]
+    assert errors == [
+        "a.txt:1:1: error: missing front matter: start the file with a '---' line, "
+        "'title: ...' and a closing '---' line"
+    ]
     _, errors = read(tmp_path, "b.txt", "---\ntitel: T\ndate: 2023-13-01\nurl: ftp://x\n---\nB\n")
     assert errors == [
         "b.txt:2:1: error: unknown key 'titel' in the source's front matter "
@@ -63,7 +65,9 @@ def test_binary_and_bad_encoding(tmp_path):
 
 
 def test_bom_and_crlf_are_accepted(tmp_path):
-    source, errors = read(tmp_path, "a.txt", b"\xef\xbb\xbf---\r\ntitle: T\r\n---\r\nOne\r\ntwo\r\n")
+    source, errors = read(
+        tmp_path, "a.txt", b"\xef\xbb\xbf---\r\ntitle: T\r\n---\r\nOne\r\ntwo\r\n"
+    )
     assert errors == []
     assert source.text == "One\ntwo\n"
 

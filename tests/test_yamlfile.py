@@ -23,16 +23,23 @@ def test_line_offset_shifts_positions():
     assert data["title"].line == 2
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("a: 1\na: 2\n", "x.yaml:2:1: error: YAML: duplicate key 'a' (first given on line 1)"),
-    ("a: &x [1]\nb: *x\n", "x.yaml:2:4: error: YAML: aliases (*name) are not allowed here; "
-                          "write the value out"),
-    ("a: !!python/object/apply:os.system ['true']\n",
-     "x.yaml:1:4: error: YAML: the tag 'tag:yaml.org,2002:python/object/apply:os.system' is not "
-     "allowed: content is loaded as plain data only"),
-    ("a: b: c\n", "x.yaml:1:5: error: YAML: mapping values are not allowed here"),
-    ("? [a, b]\n: c\n", "x.yaml:1:3: error: YAML: keys must be plain text"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a: 1\na: 2\n", "x.yaml:2:1: error: YAML: duplicate key 'a' (first given on line 1)"),
+        (
+            "a: &x [1]\nb: *x\n",
+            "x.yaml:2:4: error: YAML: aliases (*name) are not allowed here; write the value out",
+        ),
+        (
+            "a: !!python/object/apply:os.system ['true']\n",
+            "x.yaml:1:4: error: YAML: the tag 'tag:yaml.org,2002:python/object/apply:os.system' "
+            "is not allowed: content is loaded as plain data only",
+        ),
+        ("a: b: c\n", "x.yaml:1:5: error: YAML: mapping values are not allowed here"),
+        ("? [a, b]\n: c\n", "x.yaml:1:3: error: YAML: keys must be plain text"),
+    ],
+)
 def test_unsafe_or_broken_yaml_is_one_clear_error(text, expected):
     with pytest.raises(YAMLContentError) as info:
         load_yaml(text, P)
