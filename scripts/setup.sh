@@ -25,10 +25,12 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 
 # --- Debian packages ---------------------------------------------------------------------------
 # WeasyPrint's libraries (libharfbuzz-subset0: fast font subsetting instead of fontTools'), the
-# fonts the brief is set in, poppler-utils (pdftoppm/pdftotext, to look at a PDF); Chromium for
-# the browser tests (Debian's build, /usr/bin/chromium: no browser is ever downloaded).
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core
-          poppler-utils)
+# fonts the brief is set in (fonts-noto-core: Noto Serif/Sans with Latin, Greek and Cyrillic, Noto
+# Naskh/Sans Arabic; fonts-noto-cjk: Noto Serif/Sans CJK for Chinese, Japanese, Korean; DejaVu as
+# the last resort), poppler-utils (pdftoppm/pdftotext, to look at a PDF); Chromium for the
+# browser tests (Debian's build, /usr/bin/chromium: no browser is ever downloaded).
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk
+          fonts-dejavu-core poppler-utils)
 if [[ $want_test == 1 ]]; then
   packages+=(chromium)
 fi
