@@ -238,3 +238,39 @@ def accept(project: str, select_all: bool, excerpt: str, source: str, dry_run: b
         for d in result.diagnostics.warnings:
             click.echo(d.format(), err=True)
     result.diagnostics.raise_if_errors()
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path())
+def init(directory: str) -> None:
+    """Start a new brief in DIRECTORY (default: here): a commented outline, a sample source,
+    templates/ and .gitignore. Never overwrites a file."""
+    import shlex
+    from pathlib import Path
+
+    from .init import init as run_init
+
+    result = run_init(directory)
+    here = directory in (".", "./")
+    if here:
+        click.echo("created a brief project in the current folder:")
+    else:
+        made = " (a new folder)" if result.created_root else ""
+        click.echo(f"created a brief project in {directory}{made}:")
+    shown = [
+        (path if here else str(Path(directory) / path), what) for path, what in result.described()
+    ]
+    width = max(len(path) for path, _ in shown)
+    for path, what in shown:
+        click.echo(f"  {path:<{width}}  {what}")
+    arg = "" if here else " " + shlex.quote(directory)
+    steps = [
+        (f"briefgen check{arg}", "verify every quote against its source"),
+        (f"briefgen build{arg}", "write output/brief.pdf and output/brief.html"),
+        (f"briefgen serve{arg}", "preview in a browser, rebuilt on every save"),
+    ]
+    width = max(len(command) for command, _ in steps)
+    click.echo("next:")
+    for command, what in steps:
+        click.echo(f"  {command:<{width}}  {what}")
+    click.echo("then make content/brief.yaml and content/sources/ your own.")
