@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
 import socket
 import threading
@@ -326,3 +327,40 @@ def test_browser_error_page_turns_into_the_brief_when_fixed(browser, tmp_path):
             assert problems == []
         finally:
             context.close()
+
+
+def test_cli_serve_prints_the_url_serves_and_stops_on_ctrl_c(project):
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "briefgen", "serve", str(project), "--port", "0", "--no-pdf"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=project,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: any("built in" in line for line in lines), what="the first build")
+        url = re.fullmatch(
+            r"serving output/ at (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)\n", lines[0]
+        )
+        assert url, lines
+        with urllib.request.urlopen(url.group(1), timeout=TIMEOUT) as response:
+            assert b"against ISIS" in response.read()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=TIMEOUT)
+        reader.join(TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    assert lines[-1].strip() == "stopped"
+    assert "Traceback" not in "".join(lines)
