@@ -118,7 +118,7 @@ _SCRIPT = """
     box.textContent = "";
     var title = document.createElement("strong");
     title.textContent = "briefgen: the build failed" +
-      (isBrief ? "; this is the last good brief." : ".");
+      (isBrief ? "; this page shows the last good build." : ".");
     var pre = document.createElement("pre");
     pre.style.whiteSpace = "pre-wrap"; pre.style.margin = ".6em 0 0";
     pre.textContent = lines.join("\\n");

@@ -320,7 +320,7 @@ def test_browser_error_page_turns_into_the_brief_when_fixed(browser, tmp_path):
         try:
             errors = page.locator("#briefgen-errors")
             expect(errors).to_contain_text("brief.yaml:2:1: error: YAML")
-            expect(errors).not_to_contain_text("last good brief")  # there is none
+            expect(errors).not_to_contain_text("last good build")  # there is none
             save_atomically(root / "content" / "brief.yaml", OUTLINE)
             expect(page.locator("body")).to_contain_text("against ISIS", timeout=TIMEOUT * 1000)
             expect(page.locator("#briefgen-errors")).to_have_count(0)
