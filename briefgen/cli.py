@@ -274,3 +274,44 @@ def init(directory: str) -> None:
     for command, what in steps:
         click.echo(f"  {command:<{width}}  {what}")
     click.echo("then make content/brief.yaml and content/sources/ your own.")
+
+
+@main.command()
+@click.argument("query")
+@project_argument
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(1, 1000),
+    default=5,
+    show_default=True,
+    help="Show at most this many passages.",
+)
+@json_option
+def find(query: str, project: str, limit: int, as_json: bool) -> None:
+    """Search every source for QUERY: words (all must occur), "a phrase", prefix*.
+
+    Prints the best passages, each with a ready-to-paste `- excerpt:` block for the outline.
+    The index (output/.briefgen/search.sqlite) is brought up to date first: only added or
+    changed sources are read again.
+    """
+    from .search import find as run_find
+
+    result = run_find(project, query, limit=limit)
+    for d in result.update.problems:
+        click.echo(d.format(), err=True)
+    if result.update.summary():
+        click.echo(result.update.summary(), err=True)
+    if as_json:
+        click.echo(json.dumps([h.as_json() for h in result.hits], ensure_ascii=False, indent=2))
+        return
+    if not result.hits:
+        click.echo(f"no passage matches {query!r}", err=True)
+        return
+    if not result.all_terms:
+        click.echo("no passage has all the words; passages with some of them:", err=True)
+    mark = click.style("", bold=True, fg="yellow", reset=False)
+    for n, hit in enumerate(result.hits):
+        if n:
+            click.echo()
+        click.echo(f"{n + 1}. " + "\n".join(hit.lines(mark, click.style("", reset=True))))
