@@ -315,3 +315,29 @@ def find(query: str, project: str, limit: int, as_json: bool) -> None:
         if n:
             click.echo()
         click.echo(f"{n + 1}. " + "\n".join(hit.lines(mark, click.style("", reset=True))))
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option(
+    "--project",
+    default=".",
+    type=click.Path(file_okay=False),
+    help="The brief project to add to (default: the current folder).",
+)
+@click.option(
+    "--id", "source_id", metavar="ID", help="The new source's id (default: publisher-year-title)."
+)
+def add(path: str, project: str, source_id: str | None) -> None:
+    """Import a saved web page (.html) or a PDF as a new source in content/sources/.
+
+    Keeps the main text (no navigation, scripts or boilerplate), one paragraph per block, and the
+    metadata the file states; reports what it could not find. Never overwrites a source.
+    """
+    from .importer import add_source
+
+    result = add_source(path, project, source_id=source_id)
+    for line in result.lines():
+        click.echo(line)
+    for d in result.warnings():
+        click.echo(d.format(), err=True)
