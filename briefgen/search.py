@@ -65,7 +65,7 @@ WRAPPED_LINE = 50
 WRAP = 90
 EXCERPT_INDENT = 6
 #: Characters of a passage shown around the first match in the terminal.
-SNIPPET_CHARS = 200
+SNIPPET_CHARS = 110
 
 
 # --- folding and tokens ----------------------------------------------------------------------
@@ -422,7 +422,7 @@ class IndexUpdate:
         if not (self.indexed or self.removed):
             return None
         parts = [
-            f"{len(ids)} {kind}"
+            f"{len(ids)} {kind}" + (f" ({', '.join(ids)})" if len(ids) <= 3 else "")
             for kind, ids in (
                 ("added", self.added),
                 ("changed", self.changed),
