@@ -8,6 +8,7 @@ build with nothing to do imports none of the rendering stack.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,9 +181,17 @@ class BuildResult:
 
 
 def build(
-    path: str | Path = ".", *, strict: bool = False, pdf: bool = True, force: bool = False
+    path: str | Path = ".",
+    *,
+    strict: bool = False,
+    pdf: bool = True,
+    force: bool = False,
+    pdf_variant: str | None = None,
 ) -> BuildResult:
-    """Verify, render what is out of date, write it; raise BriefgenError if anything fails."""
+    """Verify, render what is out of date, write it; raise BriefgenError if anything fails.
+
+    `pdf_variant` is None (a plain PDF), "pdf/a-3b" or "pdf/ua-1" (see `pdf.VARIANTS`).
+    """
     started = time.perf_counter()
     project = open_project(path)
     state = load_state(project)
@@ -190,6 +199,9 @@ def build(
     wanted = {
         name: prints.key(medium) for name, medium in OUTPUTS.items() if pdf or medium == "screen"
     }
+    if "brief.pdf" in wanted:  # the variant and SOURCE_DATE_EPOCH change the PDF's bytes
+        options = {"variant": pdf_variant, "epoch": os.environ.get("SOURCE_DATE_EPOCH")}
+        wanted["brief.pdf"] = sha256(f"{wanted['brief.pdf']} {options}".encode())
     stale = [
         name
         for name, key in wanted.items()
@@ -204,7 +216,7 @@ def build(
 
     report = verify(project, strict, state)
     report.diagnostics.raise_if_errors()
-    outputs = _render(project, report, stale)
+    outputs = _render(project, report, stale, pdf_variant)
     _check_output_folder(project)
     for name, data in outputs.items():
         from .atomic import write_atomic
@@ -220,7 +232,9 @@ def build(
     )
 
 
-def _render(project: Project, report: Report, stale: list[str]) -> dict[str, bytes]:
+def _render(
+    project: Project, report: Report, stale: list[str], pdf_variant: str | None = None
+) -> dict[str, bytes]:
     """The bytes of every stale output, plus the change report page; nothing written yet."""
     from .render import make_environment, render_html, render_report
 
@@ -236,7 +250,12 @@ def _render(project: Project, report: Report, stale: list[str]) -> dict[str, byt
         from .pdf import html_to_pdf
 
         begun = time.perf_counter()
-        outputs["brief.pdf"] = html_to_pdf(pages["brief.pdf"], project.root)
+        outputs["brief.pdf"] = html_to_pdf(
+            pages["brief.pdf"],
+            project.root,
+            date=report.verified.outline.date,
+            variant=pdf_variant,
+        )
         outputs[".briefgen/print.html"] = pages["brief.pdf"].encode("utf-8")
         report.timings["pdf"] = time.perf_counter() - begun
     outputs[REPORT_NAME] = page.encode("utf-8")

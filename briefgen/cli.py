@@ -103,11 +103,19 @@ def print_summary(report) -> None:
 @json_option
 @click.option("--no-pdf", is_flag=True, help="Write only output/brief.html.")
 @click.option("--force", is_flag=True, help="Rebuild everything, even if nothing changed.")
-def build(project: str, strict: bool, as_json: bool, no_pdf: bool, force: bool) -> None:
+@click.option(
+    "--pdf-variant",
+    type=click.Choice(["pdf/a-3b", "pdf/ua-1"]),
+    default=None,
+    help="Write an archival (PDF/A-3b) or a tagged, accessible (PDF/UA-1) PDF.",
+)
+def build(
+    project: str, strict: bool, as_json: bool, no_pdf: bool, force: bool, pdf_variant: str | None
+) -> None:
     """Verify every excerpt, then write output/brief.html and output/brief.pdf."""
     from .build import build as run_build
 
-    result = run_build(project, strict=strict, pdf=not no_pdf, force=force)
+    result = run_build(project, strict=strict, pdf=not no_pdf, force=force, pdf_variant=pdf_variant)
     for d in result.warnings:
         click.echo(d.format(), err=True)
     if result.skipped:
