@@ -197,7 +197,11 @@ def _source_file(
         return front + f"# {title}\n\n" + "\n\n".join(" ".join(p) for p in paragraphs) + "\n"
     # .txt: half the sources wrap their lines (PDF-like), half keep a paragraph per line
     if rng.random() < 0.5:
-        return front + "\n\n".join(textwrap.fill(" ".join(p), 80) for p in paragraphs) + "\n"
+        wrapped = (
+            textwrap.fill(" ".join(p), 80, break_long_words=False, break_on_hyphens=False)
+            for p in paragraphs
+        )
+        return front + "\n\n".join(wrapped) + "\n"
     return front + "\n".join(" ".join(p) for p in paragraphs) + "\n"
 
 

@@ -1,0 +1,300 @@
+"""Benchmark briefgen at scale: `check` and `find` on generated corpora of 250 to 1,000 sources.
+
+    .venv/bin/python bench/bench_scale.py [--sizes 250,500,1000] [--runs 3] [--queries 50]
+                                          [--profile] [--keep DIR]
+
+For each size N the corpus (bench/corpus.py: N sources of about 9 KB, an outline with 5 N
+verbatim excerpts) is generated in a temporary folder, and these are measured:
+
+- `check`, cold: a fresh `briefgen check` process (median of --runs);
+- `check`, warm: `briefgen.build.check` called again in this process (median of --runs);
+- where a warm `check` spends its time: reading the outline, reading the sources, anchoring;
+- the search index: built from nothing, brought up to date when nothing changed, and after one
+  source was edited; its size on disk;
+- `find`: the search alone and `briefgen.search.find` (index check + search) in this process,
+  median and 95th percentile over --queries queries after indexing; and a fresh
+  `briefgen find` process (median of 5).
+
+The last column divides the largest size's figure by the smallest's: for linear growth it
+equals the ratio of the sizes. Goals: `check` under 3 s warm, `find` under 100 ms per query.
+--profile adds a cProfile of a warm `check` on the largest corpus, and times the outline's YAML
+with a libyaml-based variant of briefgen's loader (a proposed fix, not part of briefgen).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from corpus import ADJECTIVES, NOUNS, make_corpus  # noqa: E402
+
+from briefgen.build import check  # noqa: E402
+from briefgen.errors import Diagnostics  # noqa: E402
+from briefgen.project import open_project  # noqa: E402
+from briefgen.search import SearchIndex, find  # noqa: E402
+
+BIN = Path(sys.executable).parent
+GOALS = {"check, warm": 3.0, "find: search alone": 0.1, "find: index check + search": 0.1}
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    begun = time.perf_counter()
+    value = fn(*args, **kwargs)
+    return time.perf_counter() - begun, value
+
+
+def process_time(args: list[str], cwd: Path, ok=(0,)) -> float:
+    begun = time.perf_counter()
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - begun
+    if done.returncode not in ok:
+        raise RuntimeError(f"{args} exited {done.returncode}: {done.stderr[-2000:]}")
+    return seconds
+
+
+def queries(root: Path, count: int, seed: int = 7) -> list[str]:
+    """Words, pairs of words, phrases from the text, prefixes and rare words, in a fixed mix."""
+    rng = random.Random(seed)
+    files = sorted((root / "content" / "sources").iterdir())
+    out: list[str] = []
+    while len(out) < count:
+        kind = len(out) % 5
+        if kind == 0:
+            out.append(rng.choice(NOUNS))
+        elif kind == 1:
+            out.append(f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}")
+        elif kind == 2:  # a phrase of three words taken from a source
+            words = rng.choice(files).read_text(encoding="utf-8").split("---", 2)[2].split()
+            words = [w for w in words if w.isalpha()]
+            at = rng.randrange(len(words) - 3)
+            out.append('"' + " ".join(words[at : at + 3]) + '"')
+        elif kind == 3:
+            out.append(rng.choice(NOUNS)[:4] + "*")
+        else:  # a rare word: a source's name part, or a word in another script
+            name = rng.choice(files).stem.split("-")[-1]
+            out.append(rng.choice([name, "Лукойл", "البصرة", "ёмкость"]))
+    return out
+
+
+def check_phases(root: Path) -> dict[str, float]:
+    """Seconds a warm check spends reading the outline, reading sources, and anchoring."""
+    from briefgen.anchor import locate
+    from briefgen.outline import read_outline
+    from briefgen.sources import read_sources
+    from briefgen.textnorm import normalize
+
+    project = open_project(root)
+    diags = Diagnostics()
+    phases = {}
+    phases["check phase: read outline (YAML)"], outline = timed(
+        read_outline, project.outline_path, diags
+    )
+    phases["check phase: read sources"], sources = timed(read_sources, project, diags)
+    phases["check phase: fold sources (normalize)"], folded = timed(
+        lambda: {sid: normalize(s.text) for sid, s in sources.items()}
+    )
+
+    def anchor_all():
+        for _section, excerpt in outline.excerpts:
+            source = sources[excerpt.source]
+            locate(excerpt.quote, source.text, folded[source.id])
+
+    phases["check phase: anchor excerpts"], _ = timed(anchor_all)
+    return phases
+
+
+def measure(root: Path, runs: int, count: int) -> dict[str, float]:
+    results: dict[str, float] = {}
+    source_files = sorted((root / "content" / "sources").iterdir())
+    results["sources (MB)"] = sum(p.stat().st_size for p in source_files) / 1e6
+
+    cold = [process_time([str(BIN / "briefgen"), "check", str(root)], root) for _ in range(runs)]
+    results["check, cold process"] = statistics.median(cold)
+    check(root)  # warm up imports and caches
+    warm, cpu = [], []
+    for _ in range(runs):
+        begun = time.process_time()
+        seconds, report = timed(check, root)
+        cpu.append(time.process_time() - begun)
+        warm.append(seconds)
+    results["check, warm"] = statistics.median(warm)
+    results["check, warm (CPU time)"] = statistics.median(cpu)
+    results["excerpts verified"] = report.counts().get("verified", 0)
+    results.update(check_phases(root))
+
+    index_file = root / "output" / ".briefgen" / "search.sqlite"
+    index_file.unlink(missing_ok=True)
+    with SearchIndex(root) as index:
+        results["index: build from nothing"], update = timed(index.update)
+        results["index: passages"] = update.total_passages
+        results["index: size (MB)"] = index.size() / 1e6
+        results["index: update, nothing changed"] = statistics.median(
+            timed(index.update)[0] for _ in range(5)
+        )
+        edited = source_files[len(source_files) // 2]
+        edited.write_text(
+            edited.read_text(encoding="utf-8") + "\nA late addition about the pipeline.\n",
+            encoding="utf-8",
+        )
+        results["index: update after one edit"], update = timed(index.update)
+        assert len(update.changed) == 1 and not update.added, update
+        wanted = queries(root, count)
+        for q in wanted[:5]:
+            index.search(q)  # warm the page cache
+        alone = [timed(index.search, q, 10)[0] for q in wanted]
+    both = [timed(find, root, q, 10)[0] for q in wanted]
+    results["find: search alone"] = statistics.median(alone)
+    results["find: search alone, p95"] = statistics.quantiles(alone, n=20)[-1]
+    results["find: index check + search"] = statistics.median(both)
+    results["find: index check + search, p95"] = statistics.quantiles(both, n=20)[-1]
+    results["find: cold process"] = statistics.median(
+        process_time([str(BIN / "briefgen"), "find", q, str(root)], root) for q in wanted[:5]
+    )
+    return results
+
+
+def profile_check(root: Path) -> None:
+    check(root)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    check(root)
+    profiler.disable()
+    for order in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(22)
+        text = out.getvalue()
+        print(f"\n--- cProfile of a warm check, by {order} ---")
+        print(text[text.index("ncalls") - 3 :].rstrip())
+
+
+def libyaml_outline(root: Path) -> None:
+    """Time the outline's YAML with briefgen's loader and with a libyaml-based variant.
+
+    The variant (a proposal for briefgen.yamlfile) lets libyaml (yaml.cyaml.CParser) scan, parse
+    and compose, and constructs the nodes with briefgen's own constructors, so scalars stay text
+    and every value keeps its line and column. libyaml composes an alias as a second reference to
+    the anchored node, so an alias shows up as a node constructed twice, and is refused there.
+    """
+    import yaml
+    from yaml.cyaml import CParser
+
+    from briefgen import yamlfile
+
+    class FastMarkedLoader(CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        yaml_implicit_resolvers: dict = {}
+        yaml_constructors = yamlfile.MarkedLoader.yaml_constructors
+        line_offset = 0
+        construct_marked_str = yamlfile.MarkedLoader.construct_marked_str
+        construct_marked_seq = yamlfile.MarkedLoader.construct_marked_seq
+        construct_marked_map = yamlfile.MarkedLoader.construct_marked_map
+
+        def __init__(self, stream):
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+        def construct_object(self, node, deep=False):
+            if node in self.constructed_objects:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "aliases are not allowed", node.start_mark
+                )
+            return super().construct_object(node, deep)
+
+    text = (root / "content" / "brief.yaml").read_text(encoding="utf-8")
+    slow, data = timed(yamlfile.load_yaml, text, Path("brief.yaml"))
+    loader = FastMarkedLoader(text)
+    fast, fast_data = timed(loader.get_single_data)
+    loader.dispose()
+
+    def marks(value):
+        if isinstance(value, dict):
+            return [(value.line, value.col)] + [marks(v) for v in value.values()]
+        if isinstance(value, list):
+            return [(value.line, value.col)] + [marks(v) for v in value]
+        return (value, value.line, value.col)
+
+    same = data == fast_data and marks(data) == marks(fast_data)
+    print(
+        f"\noutline YAML ({len(text) / 1e6:.1f} MB): briefgen's loader {slow:.2f} s, "
+        f"libyaml-based variant {fast:.2f} s ({slow / fast:.0f}x); same values and positions: "
+        f"{same}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="250,500,1000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--keep", type=Path, help="generate the corpora here and keep them")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    base = args.keep or Path(tempfile.mkdtemp(prefix="briefgen-scale-"))
+    table: dict[int, dict[str, float]] = {}
+    try:
+        for n in sizes:
+            root = base / f"corpus-{n}"
+            shutil.rmtree(root, ignore_errors=True)
+            seconds, corpus = timed(make_corpus, root, n, 5 * n, args.seed)
+            print(
+                f"{n} sources, {corpus.excerpts} excerpts: generated in {seconds:.1f} s", flush=True
+            )
+            table[n] = measure(root, args.runs, args.queries)
+        print_table(table, args)
+        if args.profile:
+            largest = base / f"corpus-{max(sizes)}"
+            profile_check(largest)
+            libyaml_outline(largest)
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def print_table(table: dict[int, dict[str, float]], args) -> None:
+    sizes = sorted(table)
+    names = list(table[sizes[0]])
+    print(
+        f"\nmedians of {args.runs} runs (check) and of {args.queries} queries (find); seconds "
+        "unless stated"
+    )
+    header = f"{'measurement':42}" + "".join(f"{f'{n} src':>11}" for n in sizes)
+    header += f"{f'x{sizes[-1] / sizes[0]:.0f} size':>10}   goal"
+    print(header)
+    for name in names:
+        values = [table[n][name] for n in sizes]
+        cells = "".join(_cell(name, v) for v in values)
+        growth = f"{values[-1] / values[0]:10.2f}" if values[0] else f"{'':10}"
+        goal = GOALS.get(name)
+        mark = ""
+        if goal is not None:
+            mark = f"   < {goal:g} s: {'yes' if values[-1] < goal else 'NO'}"
+        print(f"{name:42}{cells}{growth}{mark}")
+
+
+def _cell(name: str, value: float) -> str:
+    if name in ("excerpts verified", "index: passages"):
+        return f"{value:11.0f}"
+    if "(MB)" in name:
+        return f"{value:11.1f}"
+    if value < 1:
+        return f"{value * 1000:9.1f}ms"
+    return f"{value:10.2f}s"
+
+
+if __name__ == "__main__":
+    main()
