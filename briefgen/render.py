@@ -19,6 +19,7 @@ from . import __version__
 from .anchor import Anchor
 from .citations import Citations, Note
 from .errors import Diagnostic, Diagnostics
+from .evidence import evidence_context
 from .markup import render_markdown
 from .outline import Excerpt, Outline
 from .project import builtin_templates
@@ -26,7 +27,10 @@ from .sources import Source
 
 MAIN_TEMPLATE = "brief.html.j2"
 REPORT_TEMPLATE = "report.html.j2"
-STYLESHEETS = {"screen": ("base.css", "screen.css"), "print": ("base.css", "print.css")}
+STYLESHEETS = {
+    "screen": ("base.css", "screen.css", "evidence.css"),
+    "print": ("base.css", "print.css", "evidence.css"),
+}
 
 
 def make_environment(project_templates: Path) -> jinja2.Environment:
@@ -205,6 +209,7 @@ def build_context(verified: Verified, medium: str) -> dict:
         "sections": sections,
         "notes": [{"number": n.number, "html": notes.reference_html(n)} for n in citations.notes],
         "sources": [source_entry(verified.sources[i], citations) for i in citations.order],
+        "evidence": evidence_context(outline, citations),
         "medium": medium,
         "generator": f"briefgen {__version__}",
     }
