@@ -305,6 +305,12 @@ def read_html(raw: bytes, path: Path) -> Imported:
             kept.append(par)
     if not kept:
         raise BriefgenError(f"found no main text in '{path}'")
+    words = sum(len(p.split()) for p in kept)
+    if words < 40:
+        result.notes.append(
+            f"only {words} word{'s' if words != 1 else ''} of main text found: check that this "
+            "is the saved article (not a login, cookie or redirect page)"
+        )
     result.paragraphs = kept
     return result
 
@@ -343,7 +349,7 @@ def _blocks(root) -> list[str]:
     def flush() -> None:
         text = "".join(buf)
         buf.clear()
-        lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
+        lines = [re.sub(r" +", " ", line).strip() for line in text.split("\n")]
         text = "\n".join(line for line in lines if line)
         if text:
             out.append(text)
@@ -483,7 +489,7 @@ def _html_metadata(soup, comments: list[str], result: Imported) -> None:
     for candidate in (
         _first(metas, ("property", "og:url")),
         _canonical(soup, None),
-        saved_url,
+        saved_url[0] if saved_url else None,
     ):
         if candidate and _URL.match(candidate):
             base = candidate
@@ -552,10 +558,11 @@ def _html_metadata(soup, comments: list[str], result: Imported) -> None:
         value = _first(metas, (key, attr))
         if value and _URL.match(value):
             result.set("url", value, _tag(key, attr))
-    result.set("url", saved_url, "the browser's 'saved from' comment")
+    if saved_url:
+        result.set("url", *saved_url)
     # accessed
     if saved_date:
-        result.set("accessed", saved_date, "the 'saved date' in the page")
+        result.set("accessed", saved_date, "SingleFile's 'saved date:' comment")
 
 
 _URL = re.compile(r"^https?://[^\s<>\"]+$")
@@ -615,17 +622,17 @@ _MONTHS = {
 }
 
 
-def _saved_from(comments: list[str]) -> tuple[str | None, str | None]:
-    """URL and save date left by browsers ('saved from url=') and SingleFile."""
+def _saved_from(comments: list[str]) -> tuple[tuple[str, str] | None, str | None]:
+    """(URL, where) and save date left by browsers ('saved from url=') and SingleFile."""
     url = date = None
     for text in comments:
         m = _SAVED_URL.search(text)
         if m and _URL.match(m.group(1)):
-            url = url or m.group(1)
+            url = url or (m.group(1), "the browser's 'saved from url' comment")
         if "SingleFile" in text:
             m = _SINGLEFILE_URL.search(text)
             if m and _URL.match(m.group(1)):
-                url = url or m.group(1)
+                url = url or (m.group(1), "SingleFile's 'url:' comment")
             m = _SINGLEFILE_DATE.search(text)
             if m and m.group(1).lower()[:3] in _MONTHS:
                 with contextlib.suppress(ValueError):
@@ -722,7 +729,10 @@ def _strip_site(title: str, *sites: str | None) -> str:
 
 
 def _split_authors(value: str) -> list[str]:
-    """'A; B' always; 'Ann Roe, Bob Doe' too, but never 'Roe, Ann' (a surname first)."""
+    """'A; B' always, 'Ann Roe, Bob Doe' too; 'Roe, Ann' is one name, turned to 'Ann Roe'.
+
+    briefgen takes a name's last word as the surname, so names are stored given name first.
+    """
     value = re.sub(r"^\s*by\s+", "", _clean(value), flags=re.I)
     parts = [p.strip() for p in value.split(";") if p.strip()]
     names: list[str] = []
@@ -730,9 +740,14 @@ def _split_authors(value: str) -> list[str]:
         pieces = [p.strip() for p in part.split(",") if p.strip()]
         if len(pieces) > 1 and all(len(p.split()) >= 2 for p in pieces):
             names.extend(pieces)
+        elif len(pieces) == 2 and pieces[1].rstrip(".").lower() not in _SUFFIXES:
+            names.append(f"{pieces[1]} {pieces[0]}")  # 'Roe, Ann' -> 'Ann Roe'
         else:
             names.append(part)
     return names
+
+
+_SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "phd", "md"}
 
 
 def _dedupe(names: list[str]) -> list[str]:
