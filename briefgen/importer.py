@@ -113,6 +113,8 @@ def add_source(
             f"'{source_id}' is not a usable source id: use letters, digits, '.', '-' and '_' "
             "only, starting with a letter or digit"
         )
+    if source_id is not None:
+        _refuse_existing(proj.sources_dir, source_id, explicit=True)
     imported = import_file(path)
     today = today or dt.date.today()
     imported.set("accessed", today.isoformat(), "today")
@@ -168,7 +170,7 @@ def import_file(path: Path) -> Imported:
 def sniff(raw: bytes, suffix: str) -> str | None:
     """'pdf', 'html' or None, from the bytes first (a PDF named .html is still a PDF)."""
     head = raw[:1024].lstrip(b"\xef\xbb\xbf \t\r\n\x0c")
-    if raw[:1024].find(b"%PDF-") != -1:
+    if head.startswith(b"%PDF-") or (not head.startswith(b"<") and b"%PDF-" in raw[:1024]):
         return "pdf"
     if suffix == ".pdf":
         return None
@@ -241,24 +243,47 @@ def _refuse_existing(folder: Path, sid: str, explicit: bool) -> None:
 
 
 def _write_new(path: Path, text: str) -> None:
-    """Write the whole file, then link it into place: never over an existing file."""
+    """Write the whole file, then link it into place: never over an existing file.
+
+    Where the file system has no hard links, the file is created exclusively instead.
+    """
+    data = text.encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         try:
             os.link(temp, path)
         except FileExistsError:
-            raise BriefgenError(
-                f"'{display_path(path)}' appeared while importing; briefgen add never "
-                "overwrites a source: choose another id with --id"
-            ) from None
+            raise _appeared(path) from None
+        except OSError:
+            try:
+                with path.open("xb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except FileExistsError:
+                raise _appeared(path) from None
     finally:
         with contextlib.suppress(OSError):
             os.unlink(temp)
+
+
+def _appeared(path: Path) -> BriefgenError:
+    return BriefgenError(
+        f"'{display_path(path)}' appeared while importing; briefgen add never "
+        "overwrites a source: choose another id with --id ID"
+    )
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def render_source(meta: dict[str, object], body: str) -> str:

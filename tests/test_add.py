@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import socket
 import textwrap
 from pathlib import Path
@@ -170,6 +171,34 @@ def test_the_stored_text_is_what_quotes_are_checked_against(brief):
     assert source is not None
     assert source.text == result.imported.text
     assert result.path.suffix == ".txt"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert result.path.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert [p.name for p in result.path.parent.iterdir()] == [result.path.name]  # no temp left
+
+
+def test_a_file_that_appears_meanwhile_is_not_overwritten(brief, monkeypatch):
+    """The id is checked first; the file is then linked into place, which fails if it exists."""
+    target = brief / "content" / "sources" / "late.txt"
+    real_link = os.link
+
+    def link_after_someone_else(src, dst):
+        Path(dst).write_text("---\ntitle: Someone else's\n---\nTheirs.\n", "utf-8")
+        return real_link(src, dst)
+
+    monkeypatch.setattr(os, "link", link_after_someone_else)
+    with pytest.raises(BriefgenError, match="appeared while importing"):
+        add_source(FIXTURES / "bare-page.html", brief, source_id="late")
+    assert target.read_text("utf-8") == "---\ntitle: Someone else's\n---\nTheirs.\n"
+    assert [p.name for p in target.parent.iterdir()] == ["late.txt"]
+
+    def no_hard_links(src, dst):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    result = add_source(FIXTURES / "bare-page.html", brief, source_id="fallback")
+    assert result.path.read_text("utf-8").startswith("---\ntitle: Notes on the Iraqi")
+    assert sorted(p.name for p in target.parent.iterdir()) == ["fallback.txt", "late.txt"]
 
 
 def test_quotes_from_an_imported_page_verify(brief):
