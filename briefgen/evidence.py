@@ -554,11 +554,12 @@ def _cell(x: float, y: float, w: float, cell: Cell, largest: int, row: Row, col:
     pal = _pal()
     shade = _mix(pal.accent, pal.paper, level)
     ink = "ev-paper" if _contrast(pal.paper, shade) > _contrast(pal.ink, shade) else "ev-ink"
-    if cell.quotes:
+    quoted = f"{cell.quotes} quoted"
+    if cell.quotes and text_width(quoted, 8) <= w - 8:  # narrow columns show the count only
         parts.append(
             text(cx, cy + 1.5, str(cell.total), 13, ink, font_weight="700", text_anchor="middle")
         )
-        parts.append(text(cx, cy + 12.5, f"{cell.quotes} quoted", 8, ink, text_anchor="middle"))
+        parts.append(text(cx, cy + 12.5, quoted, 8, ink, text_anchor="middle"))
     else:
         parts.append(
             text(cx, cy + 4.5, str(cell.total), 13, ink, font_weight="700", text_anchor="middle")

@@ -349,3 +349,16 @@ def test_house_style_colours_and_font(project):
     assert heat and {el.get("fill") for el in heat} == {"#003366"}
     assert "#8a1c2b" not in map_svg(emap, palette)
     assert "#8a1c2b" in map_svg(emap)  # and the default is back afterwards
+
+
+def test_many_sources_show_numbers_only():
+    """Narrow columns keep their number and counts; labels and 'quoted' would not fit."""
+    from briefgen.evidence import Cell, EvidenceMap, Row
+
+    columns = tuple(_col(n, f"Outlet number {n}", None) for n in range(1, 15))
+    row = Row("r", 1, "Energy", tuple(Cell(1, n % 3) for n in range(14)))
+    svg = map_svg(EvidenceMap((row,), columns))
+    shown = svg_text(svg).split("\n")
+    assert "Outlet number 1" not in shown and "1 quoted" not in shown
+    assert [str(n) for n in range(1, 15)] == shown[:14]  # the column numbers
+    assert "Outlet number 14" in svg  # still named, in the column's tooltip
