@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import random
 import shutil
@@ -38,6 +39,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]
+).rstrip(os.pathsep)
 
 from corpus import ADJECTIVES, NOUNS, make_corpus  # noqa: E402
 
@@ -46,7 +50,8 @@ from briefgen.errors import Diagnostics  # noqa: E402
 from briefgen.project import open_project  # noqa: E402
 from briefgen.search import SearchIndex, find  # noqa: E402
 
-BIN = Path(sys.executable).parent
+#: `briefgen` in a fresh process, from the same source tree as this script imports
+BRIEFGEN = [sys.executable, "-m", "briefgen"]
 GOALS = {"check, warm": 3.0, "find: search alone": 0.1, "find: index check + search": 0.1}
 
 
@@ -121,7 +126,7 @@ def measure(root: Path, runs: int, count: int) -> dict[str, float]:
     source_files = sorted((root / "content" / "sources").iterdir())
     results["sources (MB)"] = sum(p.stat().st_size for p in source_files) / 1e6
 
-    cold = [process_time([str(BIN / "briefgen"), "check", str(root)], root) for _ in range(runs)]
+    cold = [process_time([*BRIEFGEN, "check", str(root)], root) for _ in range(runs)]
     results["check, cold process"] = statistics.median(cold)
     check(root)  # warm up imports and caches
     warm, cpu = [], []
@@ -161,7 +166,7 @@ def measure(root: Path, runs: int, count: int) -> dict[str, float]:
     results["find: index check + search"] = statistics.median(both)
     results["find: index check + search, p95"] = statistics.quantiles(both, n=20)[-1]
     results["find: cold process"] = statistics.median(
-        process_time([str(BIN / "briefgen"), "find", q, str(root)], root) for q in wanted[:5]
+        process_time([*BRIEFGEN, "find", q, str(root)], root) for q in wanted[:5]
     )
     return results
 
