@@ -91,7 +91,9 @@ class Run:
     font: Font
     glyphs: list[int]
     x: float  # where the run starts: the text matrix's e (content units, comparable on a page)
+    y: float  # and its f: WeasyPrint's content space runs downwards from the top of the page
     marks: tuple[str, ...]  # enclosing marked-content tags, outermost first: "Artifact", "P"...
+    mcid: int | None = None  # the marked-content id of the innermost tagged sequence
 
     @property
     def text(self) -> str:
@@ -128,26 +130,30 @@ class Inspector:
             self._fonts[key] = Font(reference.get_object())
         return self._fonts[key]
 
-    def _walk(self, number: int, content, resources, marks: tuple[str, ...]) -> Iterator[Run]:
+    def _walk(self, number: int, content, resources, marks: tuple) -> Iterator[Run]:
         fonts = resources.get("/Font") or {}
         xobjects = resources.get("/XObject") or {}
         current = None
-        x = 0.0
+        x = y = 0.0
         stack = list(marks)
         for operands, operator in ContentStream(content, self.reader).operations:
             if operator == b"Tf":
                 current = self._font(fonts[operands[0]])
             elif operator == b"Tm":
-                x = float(operands[4])
-            elif operator == b"Td" or operator == b"TD":
-                x += float(operands[0])
+                x, y = float(operands[4]), float(operands[5])
+            elif operator in (b"Td", b"TD"):
+                x, y = x + float(operands[0]), y + float(operands[1])
             elif operator in (b"TJ", b"Tj", b"'", b'"'):
                 items = operands[0] if operator == b"TJ" else [operands[-1]]
                 data = b"".join(_string_bytes(i) for i in items if isinstance(i, (bytes, str)))
                 glyphs = [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
-                yield Run(number, current, glyphs, x, tuple(stack))
+                ids = [mcid for _, mcid in stack if mcid is not None]
+                tags = tuple(tag for tag, _ in stack)
+                yield Run(number, current, glyphs, x, y, tags, ids[-1] if ids else None)
             elif operator in (b"BDC", b"BMC"):
-                stack.append(str(operands[0]).lstrip("/"))
+                properties = operands[1] if operator == b"BDC" else None
+                mcid = properties.get("/MCID") if hasattr(properties, "get") else None
+                stack.append((str(operands[0]).lstrip("/"), mcid))
             elif operator == b"EMC" and stack:
                 stack.pop()
             elif operator == b"Do":
