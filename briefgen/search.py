@@ -7,10 +7,13 @@ sentences within a paragraph (about 160 to 480 characters), each with its charac
 only once in its source (it takes in the next passage until it does), so the excerpt printed for
 it is found verbatim, once, by `briefgen check`.
 
-The index is brought up to date before every search, by content: the sha256 of every source file
-is compared with the one recorded when it was indexed, and only added or changed sources are read
-and cut again; removed ones are dropped. When nothing changed nothing is read but the files'
-bytes, and nothing is written. A different briefgen version or index layout rebuilds everything.
+The index is brought up to date before every search, by content: a source file's sha256 is
+compared with the one recorded when it was indexed, and only added or changed sources are read
+and cut again; removed ones are dropped. As git does, a file whose size, times and inode are
+those recorded when it was hashed (and that had not been modified just before) is not hashed
+again, so an unchanged collection costs one `stat` per file, and nothing is written. A touched
+file with the same bytes is hashed, and not indexed again. A different briefgen version or index
+layout rebuilds everything.
 
 Matching is insensitive to case, accents and other combining marks (é = e, ё = е, Arabic
 harakat), and to Unicode compatibility forms (NFKD): the text is folded that way before SQLite's
@@ -23,23 +26,26 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import sqlite3
+import stat
 import textwrap
 import time
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
 from .errors import BriefgenError, Diagnostic, Diagnostics, UsageError
-from .project import Project, open_project
+from .project import SOURCE_SUFFIXES, Project, open_project
 from .state import state_dir
 
 INDEX_NAME = "search.sqlite"
 #: Bump when the layout of the database or the way sources are cut into passages changes.
-SCHEMA = 1
+SCHEMA = 2
 
 #: A passage is closed once it has this many characters, or three sentences ...
 TARGET_CHARS = 160
@@ -76,6 +82,18 @@ def _category(ch: str) -> str:
     return unicodedata.category(ch)
 
 
+class _DropMarks(dict):
+    """A str.translate table that deletes combining marks (Mn, Mc, Me), filled as it is used."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.category(chr(code))[0] == "M" else code
+        self[code] = value
+        return value
+
+
+_DROP_MARKS = _DropMarks()
+
+
 def search_fold(text: str) -> str:
     """The text the index sees: NFKD, combining marks dropped, recomposed (NFC).
 
@@ -84,8 +102,7 @@ def search_fold(text: str) -> str:
     """
     if text.isascii():
         return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if _category(c)[0] != "M"))
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFKD", text).translate(_DROP_MARKS))
 
 
 def _is_token_char(ch: str) -> bool:
@@ -150,6 +167,7 @@ _ABBREVIATIONS_TEXT = (
     "eds approx"
 )
 _ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
+_WORD_BEFORE_DOT = re.compile(r"([\w.]+)\.$")
 _SPACE = re.compile(r"[\s\u200b\ufeff]+")
 _WORD_CHARS = re.compile(r"\w+")
 
@@ -214,8 +232,7 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
         nxt = k
         if nxt >= end or text[nxt].islower():
             continue
-        before = text[at : m.start() + 1]
-        word = re.search(r"([\w.]+)\.$", before)
+        word = _WORD_BEFORE_DOT.search(text, max(at, m.start() - 40), m.start() + 1)
         if word:
             w = word.group(1).lower()
             if w in _ABBREVIATIONS or len(w) == 1 or "." in w:
@@ -270,9 +287,29 @@ def _chunks(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(s, e) for s, e, _ in chunks]
 
 
+def folded_slice(normalized, start: int, end: int) -> str:
+    """`textnorm.fold(text[start:end])`, taken from `normalized` = `normalize(text)`.
+
+    `start` and `end` must not split a character from its combining marks, nor fall inside
+    white space (passages start and end at a visible character). Much cheaper than folding the
+    slice again, for the many passages of one text.
+    """
+    origins, ends = normalized.seg_original, normalized.seg_original_end
+    k = bisect_right(origins, start) - 1
+    while k > 0 and origins[k - 1] == origins[k]:
+        k -= 1  # a cluster folded into several pieces: from its first
+    lo = normalized.seg_folded[k] + (start - origins[k] if ends[k] == -1 else 0)
+    k = bisect_right(origins, end - 1) - 1
+    if ends[k] == -1:
+        hi = normalized.seg_folded[k] + (end - origins[k])
+    else:
+        hi = normalized.seg_folded[k + 1] if k + 1 < len(origins) else len(normalized.text)
+    return normalized.text[lo:hi].strip(" ")
+
+
 def cut_passages(text: str) -> list[Passage]:
     """The passages of a source's text, in order; each unique in the text where possible."""
-    from .textnorm import fold, normalize
+    from .textnorm import normalize
 
     chunks = [
         c
@@ -280,10 +317,11 @@ def cut_passages(text: str) -> list[Passage]:
         for c in _chunks(text, *block)
         if len(_WORD_CHARS.findall(text[c[0] : c[1]])) >= MIN_WORDS
     ]
-    folded = normalize(text).text
+    normalized = normalize(text)
+    folded = normalized.text
 
     def unique(s: int, e: int) -> bool:
-        needle = fold(text[s:e])
+        needle = folded_slice(normalized, s, e)
         first = folded.find(needle)
         return first != -1 and folded.find(needle, first + 1) == -1
 
@@ -516,6 +554,14 @@ class Hit:
         ]
 
 
+#: A file modified less than this long before it was hashed is hashed again next time.
+_RACY_NS = 2_000_000_000
+
+
+def _signature(info: os.stat_result) -> str:
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
+
+
 _TABLES = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE source(
@@ -523,7 +569,10 @@ CREATE TABLE source(
     id TEXT NOT NULL,           -- source id (the file stem)
     digest TEXT NOT NULL,       -- sha256 of the file when it was indexed
     title TEXT NOT NULL,
-    problem TEXT                -- why the source was left out (then it has no passages)
+    problem TEXT,               -- why the source was left out (then it has no passages)
+    stat TEXT NOT NULL,         -- size, mtime, ctime and inode when it was hashed
+    seen INTEGER NOT NULL,      -- when it was hashed (ns since the epoch)
+    passages INTEGER NOT NULL
 );
 CREATE TABLE passage(
     id INTEGER PRIMARY KEY,     -- = rowid in passage_fts
@@ -611,115 +660,140 @@ class SearchIndex:
 
     # keeping it up to date
 
-    def _wanted(self, problems: Diagnostics) -> dict[str, tuple[Path, str]]:
-        """Source files read_sources would read: file name -> (path, sha256 of its bytes)."""
-        from .sources import find_source_files
+    def _listing(self, problems: Diagnostics) -> dict[str, tuple[Path, os.stat_result]]:
+        """The source files `read_sources` reads (see `find_source_files`), with their stat.
 
-        wanted: dict[str, tuple[Path, str]] = {}
+        Files that lead out of the project are skipped, as are files whose id another file
+        already has (with a warning); `check` reports both as errors.
+        """
+        folder = self.project.sources_dir
+        if not folder.is_dir():
+            return {}
+        inside = self.project.contains(folder)
+        found: dict[str, tuple[Path, os.stat_result]] = {}
         stems: dict[str, str] = {}
-        for path in find_source_files(self.project):
-            if not self.project.contains(path):
-                continue  # a link out of the project: never read (check reports it)
-            if path.stem in stems:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+        for entry in entries:
+            stem, suffix = os.path.splitext(entry.name)
+            if entry.name.startswith(".") or suffix.lower() not in SOURCE_SUFFIXES:
+                continue
+            path = folder / entry.name
+            if (not inside or entry.is_symlink()) and not self.project.contains(path):
+                continue  # a link out of the project: never read
+            try:
+                info = entry.stat()
+            except OSError:
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            if stem in stems:
                 problems.warning(
                     path,
                     1,
                     1,
-                    f"left out of the search: the id '{path.stem}' is also "
-                    f"{stems[path.stem]}'s; rename one",
+                    f"left out of the search: the id '{stem}' is also {stems[stem]}'s; rename one",
                 )
                 continue
+            stems[stem] = entry.name
+            found[entry.name] = (path, info)
+        return found
+
+    def _changes(self, listing, known) -> tuple[dict[str, str], list[str], list[str]]:
+        """Files to (re)index with their digests, files whose new stat is to be recorded, and
+        files gone.
+
+        A file is read and hashed unless its size, times and inode are what they were when it
+        was last hashed, and it was last modified well before that (a change within the clock's
+        granularity can leave them all as they were, so a recent file is always hashed). So
+        the content hash decides, and an unchanged collection costs one stat per file.
+        """
+        todo: dict[str, str] = {}
+        touched: list[str] = []
+        now = time.time_ns()
+        for name, (path, info) in listing.items():
+            record = known.get(name)
+            signature = _signature(info)
+            if (
+                record is not None
+                and record["stat"] == signature
+                and info.st_mtime_ns < record["seen"] - _RACY_NS
+            ):
+                continue
             try:
-                data = path.read_bytes()
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
             except OSError:
                 continue
-            stems[path.stem] = path.name
-            wanted[path.name] = (path, hashlib.sha256(data).hexdigest())
-        return wanted
+            if record is None or record["digest"] != digest:
+                todo[name] = digest
+            elif record["stat"] != signature or now - info.st_mtime_ns > _RACY_NS:
+                touched.append(name)  # same bytes: only the record of its stat is updated
+        gone = [name for name in known if name not in listing]
+        return todo, touched, gone
+
+    def _known(self) -> dict[str, dict]:
+        return {
+            row[0]: dict(zip(("file", "id", "digest", "problem", "stat", "seen"), row, strict=True))
+            for row in self.db.execute("SELECT file, id, digest, problem, stat, seen FROM source")
+        }
 
     def update(self) -> IndexUpdate:
         """Index added and changed sources, drop removed ones; nothing to do, nothing written."""
-        from .sources import read_source
-
         begun = time.perf_counter()
         db = self.db
         rebuilt, self._fresh = self._fresh, False
         problems = Diagnostics()
-        wanted = self._wanted(problems)
-        known = {
-            file: (sid, digest, problem)
-            for file, sid, digest, problem in db.execute(
-                "SELECT file, id, digest, problem FROM source"
-            )
-        }
-        added, changed, removed = [], [], []
-        todo = [f for f in wanted if known.get(f, (None, None))[1] != wanted[f][1]]
-        gone = [f for f in known if f not in wanted]
+        listing = self._listing(problems)
+        known = self._known()
+        todo, touched, gone = self._changes(listing, known)
+        added: list[str] = []
+        changed: list[str] = []
+        removed: list[str] = []
         written = 0
-        if todo or gone:
+        if todo or touched or gone:
             db.execute("BEGIN IMMEDIATE")
             try:
-                # another process may have brought it up to date meanwhile
-                known = {
-                    file: (sid, digest, problem)
-                    for file, sid, digest, problem in db.execute(
-                        "SELECT file, id, digest, problem FROM source"
-                    )
-                }
-                todo = [f for f in wanted if known.get(f, (None, None))[1] != wanted[f][1]]
-                gone = [f for f in known if f not in wanted]
-                for file in gone:
-                    self._drop(file)
-                    if not known[file][2]:
-                        removed.append(known[file][0])
-                next_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM passage").fetchone()[0]
-                for file in todo:
-                    path = wanted[file][0]
-                    if file in known:
-                        self._drop(file)
-                    diags = Diagnostics()
-                    source = read_source(path, diags)
-                    if source is None:
-                        message = "; ".join(d.message for d in diags.errors) or "unreadable"
-                        db.execute(
-                            "INSERT INTO source VALUES (?, ?, ?, ?, ?)",
-                            (file, path.stem, wanted[file][1], "", message),
-                        )
-                        continue
-                    rows = self._passages(source, next_id)
-                    next_id += len(rows)
-                    written += len(rows)
+                # another process may have brought the index up to date meanwhile
+                known = self._known()
+                todo, touched, gone = self._changes(listing, known)
+                for name in gone:
+                    self._drop(name)
+                    if not known[name]["problem"]:
+                        removed.append(known[name]["id"])
+                now = time.time_ns()
+                for name in touched:
                     db.execute(
-                        "INSERT INTO source VALUES (?, ?, ?, ?, NULL)",
-                        (file, source.id, source.digest, source.meta.title),
+                        "UPDATE source SET stat = ?, seen = ? WHERE file = ?",
+                        (_signature(listing[name][1]), now, name),
                     )
-                    db.executemany(
-                        "INSERT INTO passage VALUES (?, ?, ?, ?, ?, ?)",
-                        [(r[0], file, r[1], r[2], r[3], r[5]) for r in rows],
-                    )
-                    db.executemany(
-                        "INSERT INTO passage_fts(rowid, body) VALUES (?, ?)",
-                        [(r[0], r[4]) for r in rows],
-                    )
-                    (changed if file in known and not known[file][2] else added).append(source.id)
+                next_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM passage").fetchone()[0]
+                for name, digest in todo.items():
+                    path, info = listing[name]
+                    record = known.get(name)
+                    if record is not None:
+                        self._drop(name)
+                    count, sid = self._index(path, info, digest, next_id)
+                    next_id += count
+                    written += count
+                    if sid is not None:
+                        (changed if record and not record["problem"] else added).append(sid)
                 if written > 5000:
                     db.execute("INSERT INTO passage_fts(passage_fts) VALUES ('optimize')")
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-        for file, (_, _, problem) in self._known_problems().items():
-            if file in wanted:
-                problems.warning(wanted[file][0], 1, 1, f"left out of the search: {problem}")
+        for name, problem in db.execute("SELECT file, problem FROM source WHERE problem NOT NULL"):
+            if name in listing:
+                problems.warning(listing[name][0], 1, 1, f"left out of the search: {problem}")
         sources, total = db.execute(
-            "SELECT (SELECT count(*) FROM source WHERE problem IS NULL), "
-            "(SELECT count(*) FROM passage)"
+            "SELECT count(*), coalesce(sum(passages), 0) FROM source WHERE problem IS NULL"
         ).fetchone()
         return IndexUpdate(
             tuple(added),
             tuple(changed),
             tuple(removed),
-            len(wanted) - len(todo),
+            len(listing) - len(todo),
             written,
             sources,
             total,
@@ -728,13 +802,46 @@ class SearchIndex:
             rebuilt,
         )
 
-    def _known_problems(self) -> dict[str, tuple[str, str, str]]:
-        return {
-            file: (sid, digest, problem)
-            for file, sid, digest, problem in self.db.execute(
-                "SELECT file, id, digest, problem FROM source WHERE problem IS NOT NULL"
+    def _index(
+        self, path: Path, info: os.stat_result, digest: str, first_id: int
+    ) -> tuple[int, str | None]:
+        """Read one source and write its passages: (passages written, its id or None)."""
+        from .sources import read_source
+
+        db = self.db
+        seen = time.time_ns()
+        diags = Diagnostics()
+        source = read_source(path, diags)
+        if source is None:
+            message = "; ".join(d.message for d in diags.errors) or "unreadable"
+            db.execute(
+                "INSERT INTO source VALUES (?, ?, ?, '', ?, ?, ?, 0)",
+                (path.name, path.stem, digest, message, _signature(info), seen),
             )
-        }
+            return 0, None
+        rows = self._passages(source, first_id)
+        # the digest of the bytes read: if the file changed since it was hashed, the next
+        # update sees a difference and reads it again
+        db.execute(
+            "INSERT INTO source VALUES (?, ?, ?, ?, NULL, ?, ?, ?)",
+            (
+                path.name,
+                source.id,
+                source.digest,
+                source.meta.title,
+                _signature(info),
+                seen,
+                len(rows),
+            ),
+        )
+        db.executemany(
+            "INSERT INTO passage VALUES (?, ?, ?, ?, ?, ?)",
+            [(r[0], path.name, r[1], r[2], r[3], r[5]) for r in rows],
+        )
+        db.executemany(
+            "INSERT INTO passage_fts(rowid, body) VALUES (?, ?)", [(r[0], r[4]) for r in rows]
+        )
+        return len(rows), source.id
 
     def _drop(self, file: str) -> None:
         db = self.db

@@ -4,6 +4,7 @@ the incremental index, hostile queries, Unicode, and the command line."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -245,6 +246,28 @@ def test_highlighted_snippet(tmp_path):
     assert "<مُحَمَّد>" in hit.snippet("<", ">")
 
 
+def test_folded_slices_are_folded_text():
+    """The passage folding used for uniqueness equals textnorm.fold on every span of words."""
+    import re
+
+    from briefgen.search import folded_slice
+    from briefgen.textnorm import fold, normalize
+
+    text = (
+        "Cafe\u0301 au lait\u00a0est bon. \u00a8Odd start here. The \ufb01nal word\u200b is "
+        "\u201cquoted\u201d \u2014 yes! E\u0301tude\u0301 of \u0401\u043b\u043a\u0430. "
+        "\u0645\u064f\u062d\u064e\u0645\u0651\u064e\u062f said so.\n\nNext  para\u2009with "
+        "thin space. Mr. Smith went. A b\u0308\u0301c done."
+    )
+    normalized = normalize(text)
+    words = list(re.finditer(r"\S+", text))
+    for a in words:
+        for b in words:
+            if b.end() > a.start():
+                span = (a.start(), b.end())
+                assert folded_slice(normalized, *span) == fold(text[slice(*span)]), span
+
+
 # --- hostile queries ---------------------------------------------------------------------------
 
 
@@ -343,13 +366,43 @@ def test_incremental_updates(project):
         assert sources_of(project)["more"].text[hit.start : hit.end] == hit.text
 
 
+def age(root: Path, seconds: int = 3600) -> None:
+    """Date every source file `seconds` back (as files saved a while ago are)."""
+    for path in (root / "content" / "sources").iterdir():
+        info = path.stat()
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - seconds * 10**9))
+
+
 def test_nothing_changed_writes_nothing(project):
+    age(project)
     find(project, "partner")
     path = index_path(project)
     before = path.read_bytes(), path.stat().st_mtime_ns
     result = find(project, "ISIS")
     assert result.update.indexed == () and result.hits
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_a_change_that_keeps_size_and_time_is_seen(project):
+    age(project)
+    path = project / "content" / "sources" / "lavrov.txt"
+    find(project, "partner")
+    info = path.stat()
+    path.write_text(SOURCE_A.replace("partner", "PARTNER"), encoding="utf-8")  # same size
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))  # and the old time
+    assert path.stat().st_size == info.st_size
+    result = find(project, "partner")
+    assert result.update.changed == ("lavrov",)
+    assert "PARTNER" in result.hits[0].text
+
+
+def test_an_edit_right_after_indexing_is_seen(project):
+    path = project / "content" / "sources" / "lavrov.txt"
+    with SearchIndex(project) as index:
+        index.update()
+        path.write_text(SOURCE_A.replace("partner", "PARTNER"), encoding="utf-8")
+        assert index.update().changed == ("lavrov",)
+        assert index.update().indexed == ()
 
 
 def test_the_index_persists_between_processes(project):
