@@ -1,15 +1,17 @@
 """Find citations in the editor's Markdown, number them as notes, and build the source list.
 
 Syntax (as in Pandoc): `[@id]`, `[@id, p. 9]`, `[@a; @b, pp. 3-4]`. Every citation and every
-excerpt becomes one numbered note, in reading order; sources are listed in the order of their
-first use. The first note on a source is given in full, later ones in short form (Chicago).
+excerpt becomes one numbered note, in reading order. How a note reads (full on first use, short
+or ibid. after), whether it is a note at all (author-date styles cite in the text), and how the
+sources are listed and in which order is the citation style's business: see `briefgen.cite`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from . import cite
 from .errors import Diagnostics
 from .outline import Excerpt, Outline, Place, Prose
 from .schema import suggest
@@ -42,9 +44,26 @@ class Citations:
     by_place: dict  # (where, ..., index of the citation there) -> Note; see number_citations
     order: tuple[str, ...]  # source ids by first use
     sources: dict[str, Source]
+    style: cite.CitationStyle | None = None  # None: the default (Chicago notes and bibliography)
+    language: str | None = None  # the brief's language, when it is not English
+    _formatted: list = field(default_factory=list, compare=False, repr=False)
 
     def number_of(self, source_id: str) -> int:
         return self.order.index(source_id) + 1
+
+    def formatted(self) -> cite.Formatted:
+        """Every note and source list entry as the style prints them (one pandoc run, cached)."""
+        if not self._formatted:
+            style = self.style or cite.default_style()
+            items = {sid: cite.csl_item(self.sources[sid]) for sid in self.order}
+            notes = [[(r.source_id, r.locator) for r in n.references] for n in self.notes]
+            self._formatted.append(cite.format_citations(style, items, notes, self.language))
+        return self._formatted[0]
+
+    @property
+    def bibliography_order(self) -> tuple[str, ...]:
+        """Cited source ids in the order the style lists them (alphabetical for most)."""
+        return self.formatted().order or self.order
 
 
 def parse_citation(body: str) -> list[Reference] | None:
@@ -79,7 +98,15 @@ def locate_in_outline(outline: Outline, start: Place, needle: str) -> Place:
 
 
 def number_citations(outline: Outline, sources: dict[str, Source], diags: Diagnostics) -> Citations:
-    """Number every note in reading order; unknown source ids are errors with suggestions."""
+    """Number every note in reading order; unknown source ids are errors with suggestions.
+
+    Also resolves the outline's `citation_style:` and, for sources with `ref:`, fills in their
+    metadata from its `bibliography:` (the sources are replaced in `sources`, in place).
+    """
+    root = outline.path.resolve().parent.parent  # the project: the outline is content/brief.yaml
+    cite.resolve_references(outline, sources, root, diags)
+    at = outline.citation_style_place
+    style = cite.resolve_style(outline.citation_style, (at.line, at.col), outline.path, root, diags)
     notes: list[Note] = []
     by_place: dict = {}
     order: list[str] = []
@@ -128,7 +155,8 @@ def number_citations(outline: Outline, sources: dict[str, Source], diags: Diagno
                     cite_prose((*key, "note"), Prose(block.note, block.quote_place))
             else:
                 cite_prose(key, block)
-    return Citations(tuple(notes), by_place, tuple(order), sources)
+    language = None if outline.language.lower() in ("en", "") else outline.language
+    return Citations(tuple(notes), by_place, tuple(order), sources, style, language)
 
 
 def _ids(wanted: str, sources: dict[str, Source]) -> str:

@@ -26,6 +26,8 @@ TOP_KEYS = {
     "sections",
     "keywords",
     "language",
+    "citation_style",
+    "bibliography",
 }
 SECTION_KEYS = {"id", "title", "content"}
 EXCERPT_KEYS = {"source", "quote", "note"}
@@ -98,6 +100,10 @@ class Outline:
     summary: tuple[Prose, ...]
     sections: tuple[Section, ...]
     lines: tuple[str, ...]  # the file's lines, to place citations inside multi-line text
+    citation_style: str | None = None  # a shipped style's name or a .csl path (briefgen.cite)
+    citation_style_place: Place = Place(1, 1)
+    bibliography: str | None = None  # CSL-JSON or BibTeX file, relative to content/
+    bibliography_place: Place = Place(1, 1)
 
     @property
     def excerpts(self) -> list[tuple[Section, Excerpt]]:
@@ -142,6 +148,10 @@ def read_outline(path: Path, diags: Diagnostics) -> Outline | None:
         ),
         sections=tuple(_sections(reader, data)),
         lines=tuple(text.splitlines()),
+        citation_style=reader.text(data, "citation_style", what),
+        citation_style_place=_place(data.get("citation_style"), data, "citation_style"),
+        bibliography=reader.text(data, "bibliography", what),
+        bibliography_place=_place(data.get("bibliography"), data, "bibliography"),
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from . import __version__
 from .anchor import Anchor
@@ -79,28 +79,31 @@ def quote_paragraphs(anchor: Anchor) -> list[str]:
 
 
 class NoteWriter:
-    """Formats notes (Chicago-like: full on first use, short after) and their calls."""
+    """Notes, or in-text citations, and their calls, as the brief's citation style prints them.
+
+    Note styles (Chicago): each citation is a numbered note whose text the style writes (in full
+    on first use, short or ibid. after). In-text styles (APA, Harvard, Chicago author-date): the
+    citation itself, e.g. '(Mamedov and Lukyanov 2024, 9)', prints where the editor cited, each
+    source in it linked to the source list, and there are no notes. See `briefgen.cite`.
+    """
 
     def __init__(self, citations: Citations, medium: str):
         self.citations = citations
         self.medium = medium
+        self.formatted = citations.formatted()
+
+    @property
+    def in_text(self) -> bool:
+        return self.formatted.in_text
 
     def reference_html(self, note: Note) -> Markup:
-        parts = []
-        for ref, first in zip(note.references, note.first_use, strict=True):
-            source = self.citations.sources[ref.source_id]
-            parts.append((source.id, reference_text(source, first, ref.locator)))
-        parts[-1] = (parts[-1][0], end_sentence(parts[-1][1]))
-        return Markup(
-            "; ".join(
-                f'<a class="src-link" href="#src-{escape(sid)}">{escape(text)}</a>'
-                for sid, text in parts
-            )
-        )
+        return Markup(self.formatted.notes[note.number - 1])
 
     def call(self, note: Note) -> str:
         body = self.reference_html(note)
         n = note.number
+        if self.in_text:
+            return f' <span class="cite" id="cite-{n}">{body}</span>'
         if self.medium == "print":
             return f'<span class="fn" id="note-{n}">{body}</span>'
         return (
@@ -108,43 +111,11 @@ class NoteWriter:
             f'aria-label="Note {n}">{n}</a></sup>'
         )
 
-
-def reference_text(source: Source, full: bool, locator: str | None = None) -> str:
-    """A note on `source` in Chicago's manner, without its final full stop.
-
-    Full: Authors, “Title,” Publisher, Date, URL.  Short: Surnames, “Short Title,” p. 9
-    """
-    meta = source.meta
-    who = list(meta.authors) if full else [name.split()[-1] for name in meta.authors]
-    if not full and not who and meta.publisher:
-        who = [meta.publisher]
-    title = meta.title if full else short_title(meta.title)
-    rest = [meta.publisher, long_date(meta.date), meta.url] if full else []
-    rest = [r for r in rest if r] + ([locator] if locator else [])
-    text = (_join_names(who) + ", ") if who else ""
-    if not rest:
-        return text + f"“{title}”"
-    comma = "" if title[-1:] in "?!." else ","
-    return text + f"“{title}{comma}” " + ", ".join(rest)
-
-
-def end_sentence(text: str) -> str:
-    """Close a note with a full stop, inside closing quotes, never doubled."""
-    if text.endswith("”"):
-        return text if text[-2:-1] in "?!." else text[:-1] + ".”"
-    return text if text[-1:] in "?!." else text + "."
-
-
-def short_title(title: str) -> str:
-    """A short title for repeated notes: the main title (no subtitle), cut if very long."""
-    main = re.split(r":\s|\s[-–—]\s", title, maxsplit=1)[0].strip()
-    words = main.split()
-    return main if len(words) <= 9 else " ".join(words[:6])
-
-
-def _join_names(names) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    def listed(self) -> list[dict]:
+        """The notes the screen version lists after the text (none when citations are in-text)."""
+        if self.in_text:
+            return []
+        return [{"number": n.number, "html": self.reference_html(n)} for n in self.citations.notes]
 
 
 def build_context(verified: Verified, medium: str) -> dict:
@@ -207,8 +178,10 @@ def build_context(verified: Verified, medium: str) -> dict:
         },
         "summary": summary,
         "sections": sections,
-        "notes": [{"number": n.number, "html": notes.reference_html(n)} for n in citations.notes],
-        "sources": [source_entry(verified.sources[i], citations) for i in citations.order],
+        "notes": notes.listed(),
+        "sources": [
+            source_entry(verified.sources[i], citations) for i in citations.bibliography_order
+        ],
         "evidence": evidence_context(outline, citations),
         "medium": medium,
         "generator": f"briefgen {__version__}",
@@ -216,8 +189,10 @@ def build_context(verified: Verified, medium: str) -> dict:
 
 
 def source_entry(source: Source, citations: Citations) -> dict:
+    """A source for the templates: its fields, and `html`, its entry as the style lists it."""
     meta = source.meta
     return {
+        "html": Markup(citations.formatted().entries.get(source.id, "")),
         "id": source.id,
         "number": citations.number_of(source.id),
         "title": meta.title,

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cite.items import CSL_TYPES
 from .errors import Diagnostics
 from .project import SOURCE_SUFFIXES, Project
-from .schema import Reader
+from .schema import Reader, suggest, where
 from .yamlfile import MDict, YAMLContentError, load_yaml
 
-META_KEYS = {"title", "publisher", "authors", "date", "url", "accessed"}
+META_KEYS = {"title", "publisher", "authors", "date", "url", "accessed", "ref", "type"}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)", re.S | re.M)
 
@@ -30,6 +31,10 @@ class SourceMeta:
     date: str | None = None
     url: str | None = None
     accessed: str | None = None
+    ref: str | None = None  # key of an entry in the outline's bibliography file
+    type: str | None = None  # CSL item type ('report', 'article-newspaper', ...)
+    entry: dict | None = field(default=None, compare=False, hash=False)  # the ref's CSL-JSON
+    places: dict = field(default_factory=dict, compare=False, hash=False)  # key -> (line, col)
 
 
 @dataclass(frozen=True)
@@ -155,14 +160,25 @@ def _read_meta(front: str, path: Path, diags: Diagnostics) -> SourceMeta | None:
     if data is None:
         return None
     what = "the source's front matter"
-    reader.keys(data, META_KEYS, {"title"}, what)
+    ref = reader.text(data, "ref", what)
+    # With 'ref:' the title (and everything else) may come from the bibliography entry.
+    reader.keys(data, META_KEYS, set() if ref else {"title"}, what)
+    kind = reader.text(data, "type", what)
+    if kind is not None and kind not in CSL_TYPES:
+        reader.error(
+            where(data["type"], data, "type"),
+            f"unknown source type '{kind}'{suggest(kind, CSL_TYPES, 'CSL types')}",
+        )
     meta = SourceMeta(
-        title=reader.text(data, "title", what, required=True) or "",
+        title=reader.text(data, "title", what, required=not ref) or "",
         publisher=reader.text(data, "publisher", what),
         authors=tuple(str(a) for a in reader.text_list(data, "authors", what)),
         date=reader.date(data, "date", what),
         url=reader.url(data, "url", what),
         accessed=reader.date(data, "accessed", what),
+        ref=ref,
+        type=kind,
+        places={key: where(data[key], data, key) for key in data if key in META_KEYS},
     )
     return meta if len(diags.errors) == before and isinstance(data, MDict) else None
 

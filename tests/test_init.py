@@ -116,7 +116,7 @@ def test_sample_source_explains_every_metadata_field(scaffolded):
     text = (scaffolded / "content" / "sources" / "sample-press-release.txt").read_text("utf-8")
     front = text.split("\n---\n", 1)[0].splitlines()
     for key in sorted(META_KEYS):
-        at = next(i for i, line in enumerate(front) if line.startswith(f"{key}:"))
+        at = next(i for i, line in enumerate(front) if line.startswith((f"{key}:", f"# {key}:")))
         assert front[at - 1].startswith("#"), f"no comment above '{key}:' in the sample source"
 
 

@@ -1,9 +1,10 @@
 """Markdown to safe HTML, note formatting and the template context."""
 
 from briefgen.build import verify
+from briefgen.cite import csl_item, default_style, format_citations, plain_text
 from briefgen.markup import render_markdown
 from briefgen.project import Project
-from briefgen.render import build_context, end_sentence, reference_text
+from briefgen.render import build_context
 from briefgen.sources import Source, SourceMeta
 
 
@@ -32,11 +33,16 @@ def test_citations_become_calls_after_sanitising():
     assert folded == "Claim<sup>1</sup>."
 
 
-def source(**meta):
-    return Source("s", None, SourceMeta(**meta), "", "")
+def source(source_id="s", **meta):
+    return Source(source_id, None, SourceMeta(**meta), "", "")
 
 
-def test_reference_text_full_and_short():
+def test_notes_full_then_short_chicago():
+    """The default style (Chicago notes) in full on first use, short after.
+
+    Formerly briefgen's own formatter; with CSL the text legitimately changed: US dates
+    ('March 2, 2024'), headline-style capitals, and Chicago's bare page locator ('9', not 'p. 9').
+    """
     s = source(
         title="Russia and Iraq: Resilience",
         publisher="Center",
@@ -44,17 +50,16 @@ def test_reference_text_full_and_short():
         date="2024-03-02",
         url="https://x.example/a",
     )
-    assert reference_text(s, True) == (
-        "Ann Lee and Bo Ng, \u201cRussia and Iraq: Resilience,\u201d "
-        "Center, 2 March 2024, https://x.example/a"
-    )
-    assert end_sentence(reference_text(s, False)) == "Lee and Ng, \u201cRussia and Iraq.\u201d"
-    assert (
-        end_sentence(reference_text(s, False, "p. 9"))
-        == "Lee and Ng, \u201cRussia and Iraq,\u201d p. 9."
-    )
-    q = source(title="Could Russia move?", publisher="Post")
-    assert end_sentence(reference_text(q, True)) == "\u201cCould Russia move?\u201d Post."
+    q = source("q", title="Could Russia move?", publisher="Post")
+    notes = [[("s", None)], [("s", None)], [("s", "p. 9")], [("q", None)]]
+    done = format_citations(default_style(), {"s": csl_item(s), "q": csl_item(q)}, notes, None)
+    assert [plain_text(n) for n in done.notes] == [
+        "Ann Lee and Bo Ng, \u201cRussia and Iraq: Resilience,\u201d Center, March 2, 2024, "
+        "https://x.example/a.",
+        "Lee and Ng, \u201cRussia and Iraq.\u201d",
+        "Lee and Ng, \u201cRussia and Iraq,\u201d 9.",
+        "\u201cCould Russia Move?\u201d Post.",
+    ]
 
 
 def test_context_prints_the_sources_characters(project):
@@ -66,4 +71,5 @@ def test_context_prints_the_sources_characters(project):
         "Three key projects are most important \u2013 Lukoil's investment in West Qurna-2."
     ]
     assert 'class="fn"' in energy["call"]
-    assert [s["id"] for s in context["sources"]] == ["lavrov", "energy"]
+    # In the style's order (Chicago: alphabetical), no longer in order of first citation.
+    assert [s["id"] for s in context["sources"]] == ["energy", "lavrov"]

@@ -1,0 +1,197 @@
+"""Format notes, in-text citations and the bibliography with a CSL style, through pandoc's citeproc.
+
+Pandoc comes inside the `pypandoc-binary` wheel (a `pandoc` on the PATH is the fallback). One
+pandoc run formats a whole brief: every note becomes one paragraph holding one citation, in
+reading order, so citeproc sees the notes as a reader does and decides first, subsequent and
+ibid. positions itself. Its HTML is then cut back into one piece per note and per source, links
+to `#ref-ID` become links to the brief's source list (`#src-ID`), and everything is sanitised.
+Results are cached in memory by a hash of their inputs (the screen and print HTML share one
+run, and `watch` reruns pandoc only when a citation, a source or the style changes).
+
+See docs/citations.md for why pandoc and not citeproc-py (correctness and speed, measured).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nh3
+
+from ..errors import BriefgenError
+
+_TAGS = {"a", "em", "i", "b", "strong", "span", "sup", "sub", "small", "cite"}
+_ATTRIBUTES = {"a": {"href", "class"}, "span": {"class"}}
+_CACHE: dict[str, Formatted] = {}
+_CACHE_SIZE = 8
+
+
+@dataclass(frozen=True)
+class Formatted:
+    """A brief's citations as its style prints them (HTML fragments, already sanitised)."""
+
+    in_text: bool  # author-date: each citation prints in the text, e.g. '(Lee 2024, 9)'
+    notes: tuple[str, ...]  # one per note, in note order: the note's text or the citation
+    entries: dict  # source id -> its bibliography entry
+    order: tuple[str, ...]  # source ids in the style's bibliography order
+
+
+def pandoc_path() -> str:
+    spec = importlib.util.find_spec("pypandoc")
+    if spec and spec.submodule_search_locations:
+        for folder in spec.submodule_search_locations:
+            candidate = Path(folder) / "files" / "pandoc"
+            if candidate.is_file():
+                return str(candidate)
+    found = shutil.which("pandoc")
+    if found:
+        return found
+    raise BriefgenError(
+        "pandoc not found: briefgen formats citations with pandoc's citeproc, which comes "
+        "with its dependency pypandoc-binary (pip install pypandoc-binary)"
+    )
+
+
+def run_pandoc(args: list[str], stdin: str) -> subprocess.CompletedProcess:
+    """pandoc with `args` reading `stdin` (UTF-8 text in and out), with no user data folder."""
+    with tempfile.TemporaryDirectory(prefix="briefgen-pandoc-") as data_dir:
+        return subprocess.run(
+            [pandoc_path(), "--data-dir", data_dir, *args],
+            input=stdin,
+            capture_output=True,
+            encoding="utf-8",
+            errors="replace",
+            check=False,
+        )
+
+
+def format_citations(
+    style, items: dict[str, dict], notes: list[list[tuple[str, str | None]]], lang: str | None
+) -> Formatted:
+    """Every note (a list of (source id, locator)) and every cited source, formatted by `style`.
+
+    `items` maps each cited source id to its CSL-JSON item; `lang` (e.g. 'de') overrides the
+    style's own locale, None keeps it.
+    """
+    key = hashlib.sha256(
+        json.dumps([style.digest, items, notes, lang], sort_keys=True).encode()
+    ).hexdigest()
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = _format(style, items, notes, lang)
+    return _CACHE[key]
+
+
+def _format(style, items, notes, lang) -> Formatted:
+    if not notes:
+        return Formatted(style.in_text, (), {}, ())
+    document = "\n\n".join(
+        "["
+        + "; ".join(f"@{{{sid}}}" + (f", {_escape(loc)}" if loc else "") for sid, loc in note)
+        + "]"
+        for note in notes
+    )
+    with tempfile.TemporaryDirectory(prefix="briefgen-csl-") as folder:
+        bib = Path(folder) / "items.json"
+        bib.write_text(json.dumps(list(items.values()), ensure_ascii=False), encoding="utf-8")
+        args = [
+            "--citeproc",
+            "--from=markdown",
+            "--to=html",
+            "--wrap=none",
+            f"--csl={style.path}",
+            f"--bibliography={bib}",
+            "--metadata=link-citations:true",
+            "--metadata=link-bibliography:true",
+        ]
+        if lang:
+            args.append(f"--metadata=lang:{lang}")
+        result = run_pandoc(args, document)
+    if result.returncode != 0:
+        raise BriefgenError(
+            f"citation style '{style.name}' ({style.path.name}) could not be applied: "
+            + (result.stderr.strip() or f"pandoc exited with status {result.returncode}")
+        )
+    return _parse(result.stdout, style, len(notes), style.puts_punctuation_in_quotes(lang))
+
+
+def _parse(html: str, style, count: int, in_quotes: bool) -> Formatted:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    if style.in_text:
+        pieces = [_inner(span) for span in soup.select("p > span.citation")]
+    else:
+        pieces = []
+        for item in soup.select("section.footnotes > ol > li"):
+            for back in item.select("a.footnote-back"):
+                back.decompose()
+            body = item.find("p") or item
+            pieces.append(_inner(body, in_quotes))
+    if len(pieces) != count:
+        raise BriefgenError(
+            f"citation style '{style.name}': expected {count} citations from pandoc, "
+            f"got {len(pieces)}"
+        )
+    entries, order = {}, []
+    for div in soup.select("div.csl-entry"):
+        sid = (div.get("id") or "")[len("ref-") :]
+        entries[sid] = _inner(div)
+        order.append(sid)
+    return Formatted(style.in_text, tuple(pieces), entries, tuple(order))
+
+
+# A link that ends in a closing quotation mark, then a period or comma from the style's layout:
+# citeproc moves such punctuation inside the quotes, but not across the link it wraps each cited
+# source in (pandoc's link-citations), so that is done here; after '?' or '!' the period goes.
+_QUOTE_THEN_STOP = re.compile(r"([?!.]?)([”’])((?:</a>)+)([.,])")
+
+
+def _in_quotes(match: re.Match) -> str:
+    before, quote, close, stop = match.groups()
+    return f"{before}{quote}{close}" if before else f"{stop}{quote}{close}"
+
+
+def _inner(element, in_quotes: bool = False) -> str:
+    for span in element.find_all("span"):
+        if not span.attrs or span.get("class") == ["citation"]:
+            span.unwrap()
+    html = "".join(str(child) for child in element.children)
+    html = re.sub(r'href="#ref-([^"]*)"', r'href="#src-\1" class="src-link"', html)
+    html = nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel=None,
+    )
+    if in_quotes:
+        html = _QUOTE_THEN_STOP.sub(_in_quotes, html)
+    return re.sub(r"\s+", " ", html).strip()
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>$^~#|@\[\]])")
+
+
+def _escape(locator: str) -> str:
+    """A locator as literal Markdown text (pandoc still reads its label, 'p.', 'chap.', ...)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", locator)
+
+
+def plain_text(html: str) -> str:
+    """A formatted fragment as plain text, italics marked *like this* (for goldens and tests)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.find_all(["em", "i"]):
+        tag.insert_before("*")
+        tag.insert_after("*")
+    return re.sub(r"\s+", " ", soup.get_text()).strip()
