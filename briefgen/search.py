@@ -45,7 +45,7 @@ from .state import state_dir
 
 INDEX_NAME = "search.sqlite"
 #: Bump when the layout of the database or the way sources are cut into passages changes.
-SCHEMA = 2
+SCHEMA = 3
 
 #: A passage is closed once it has this many characters, or three sentences ...
 TARGET_CHARS = 160
@@ -562,6 +562,11 @@ def _signature(info: os.stat_result) -> str:
     return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
 
 
+def _meta() -> dict[str, str]:
+    """What the index was made with: a change to any of these rebuilds it."""
+    return {"schema": str(SCHEMA), "briefgen": __version__, "unicode": unicodedata.unidata_version}
+
+
 _TABLES = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE source(
@@ -580,10 +585,13 @@ CREATE TABLE passage(
     start INTEGER NOT NULL,     -- offsets in Source.text
     end INTEGER NOT NULL,
     uniq INTEGER NOT NULL,
-    original TEXT               -- Source.text[start:end] when it differs from the indexed text
+    text TEXT NOT NULL          -- Source.text[start:end]
 );
 CREATE INDEX passage_file ON passage(file);
-CREATE VIRTUAL TABLE passage_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');
+-- contentless: the text is kept once, in passage; the index holds search_fold(text)
+CREATE VIRTUAL TABLE passage_fts USING fts5(
+    body, content = '', tokenize = 'unicode61 remove_diacritics 2'
+);
 """
 
 
@@ -638,7 +646,7 @@ class SearchIndex:
                 db.executescript("BEGIN IMMEDIATE;" + _TABLES)
                 db.executemany(
                     "INSERT INTO meta VALUES (?, ?)",
-                    [("schema", str(SCHEMA)), ("briefgen", __version__)],
+                    list(_meta().items()),
                 )
         except sqlite3.Error as exc:
             raise BriefgenError(f"cannot write the search index at '{self.path}': {exc}") from exc
@@ -656,7 +664,7 @@ class SearchIndex:
             meta = dict(db.execute("SELECT key, value FROM meta"))
         except sqlite3.OperationalError:
             return False
-        return meta == {"schema": str(SCHEMA), "briefgen": __version__}
+        return meta == _meta()
 
     # keeping it up to date
 
@@ -845,30 +853,22 @@ class SearchIndex:
 
     def _drop(self, file: str) -> None:
         db = self.db
-        db.execute(
-            "DELETE FROM passage_fts WHERE rowid IN (SELECT id FROM passage WHERE file = ?)",
-            (file,),
+        # a contentless FTS5 table forgets a row when told the values it was given
+        rows = db.execute("SELECT id, text FROM passage WHERE file = ?", (file,)).fetchall()
+        db.executemany(
+            "INSERT INTO passage_fts(passage_fts, rowid, body) VALUES ('delete', ?, ?)",
+            [(rowid, search_fold(text)) for rowid, text in rows],
         )
         db.execute("DELETE FROM passage WHERE file = ?", (file,))
         db.execute("DELETE FROM source WHERE file = ?", (file,))
 
     @staticmethod
     def _passages(source, first_id: int) -> list[tuple]:
-        """Rows (id, start, end, unique, indexed text, original text or None)."""
+        """Rows (id, start, end, unique, indexed text, text)."""
         rows = []
         for k, p in enumerate(cut_passages(source.text)):
-            original = source.text[p.start : p.end]
-            body = search_fold(original)
-            rows.append(
-                (
-                    first_id + k,
-                    p.start,
-                    p.end,
-                    int(p.unique),
-                    body,
-                    None if body == original else original,
-                )
-            )
+            text = source.text[p.start : p.end]
+            rows.append((first_id + k, p.start, p.end, int(p.unique), search_fold(text), text))
         return rows
 
     # searching
@@ -888,8 +888,8 @@ class SearchIndex:
     def _query(self, match: str, terms: list[Term], limit: int, all_terms: bool) -> list[Hit]:
         rows = self.db.execute(
             """
-            SELECT s.id, s.title, p.start, p.end, f.rank, coalesce(p.original, f.body), p.uniq
-            FROM (SELECT rowid, rank, body FROM passage_fts WHERE passage_fts MATCH ?
+            SELECT s.id, s.title, p.start, p.end, f.rank, p.text, p.uniq
+            FROM (SELECT rowid, rank FROM passage_fts WHERE passage_fts MATCH ?
                   ORDER BY rank LIMIT ?) AS f
             JOIN passage AS p ON p.id = f.rowid
             JOIN source AS s ON s.file = p.file

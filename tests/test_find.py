@@ -365,6 +365,17 @@ def test_incremental_updates(project):
         assert hit.text == "A new source about Lukoil and Basra."
         assert sources_of(project)["more"].text[hit.start : hit.end] == hit.text
 
+        # after all that, the index holds what one made from nothing would
+        rows = index.db.execute("SELECT count(*) FROM passage_fts").fetchone()[0]
+        assert rows == update.total_passages
+        index.db.execute("INSERT INTO passage_fts(passage_fts) VALUES ('integrity-check')")
+        with SearchIndex(project, path=project / "fresh.sqlite") as fresh:
+            fresh.update()
+            for word in ("Russia", "journey", "Lukoil", "ISIS", "officials", "Basra", "trip"):
+                assert [(h.source, h.start, h.end) for h in index.search(word)] == [
+                    (h.source, h.start, h.end) for h in fresh.search(word)
+                ]
+
 
 def age(root: Path, seconds: int = 3600) -> None:
     """Date every source file `seconds` back (as files saved a while ago are)."""
