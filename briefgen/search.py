@@ -522,10 +522,10 @@ class Hit:
         if hi > chars:
             first = spans[0][0] if spans else 0
             lo = max(0, min(first - chars // 4, hi - chars))
-            lo = text.rfind(" ", 0, lo) + 1 if lo else 0
-            hi = min(hi, lo + chars)
-            cut = text.find(" ", hi)
-            hi = len(text) if cut == -1 else cut
+            if lo:  # start and end at white space, never inside a word
+                lo = max((m.end() for m in _SPACE.finditer(text, 0, lo)), default=0)
+            cut = _SPACE.search(text, min(hi, lo + chars))
+            hi = cut.start() if cut else hi
         out, at = [], lo
         for s, e in spans:
             if s < lo or e > hi:
@@ -819,7 +819,10 @@ class SearchIndex:
         db = self.db
         seen = time.time_ns()
         diags = Diagnostics()
-        source = read_source(path, diags)
+        try:
+            source = read_source(path, diags)
+        except OSError:  # gone or unreadable since it was listed: not recorded, tried again
+            return 0, None
         if source is None:
             message = "; ".join(d.message for d in diags.errors) or "unreadable"
             db.execute(
