@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .errors import Diagnostics
 from .schema import Reader, kind, where
+from .theme import DEFAULT_THEME, Style, read_style, read_theme
 from .yamlfile import MDict, MList, YAMLContentError, load_yaml
 
 TOP_KEYS = {
@@ -28,11 +29,14 @@ TOP_KEYS = {
     "language",
     "citation_style",
     "bibliography",
+    "theme",
+    "report_number",
+    "style",
 }
 SECTION_KEYS = {"id", "title", "content"}
 EXCERPT_KEYS = {"source", "quote", "note"}
 AUTHOR_KEYS = {"name", "affiliation"}
-BLOCK_KINDS = {"excerpt", "key"}
+BLOCK_KINDS = {"excerpt", "key", "heading"}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -52,11 +56,11 @@ class Author:
 
 @dataclass(frozen=True)
 class Prose:
-    """Editor's Markdown (a paragraph block, a summary point or a key point)."""
+    """Editor's Markdown (a paragraph block, a summary point, a key point or a sub-heading)."""
 
     markdown: str
     place: Place
-    kind: str = "prose"  # "prose" or "key"
+    kind: str = "prose"  # "prose", "key" or "heading"
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,9 @@ class Outline:
     citation_style_place: Place = Place(1, 1)
     bibliography: str | None = None  # CSL-JSON or BibTeX file, relative to content/
     bibliography_place: Place = Place(1, 1)
+    theme: str = DEFAULT_THEME  # a name in theme.THEMES
+    report_number: str | None = None
+    style: Style = Style()
 
     @property
     def excerpts(self) -> list[tuple[Section, Excerpt]]:
@@ -152,6 +159,10 @@ def read_outline(path: Path, diags: Diagnostics) -> Outline | None:
         citation_style_place=_place(data.get("citation_style"), data, "citation_style"),
         bibliography=reader.text(data, "bibliography", what),
         bibliography_place=_place(data.get("bibliography"), data, "bibliography"),
+        theme=read_theme(reader, data),
+        report_number=reader.text(data, "report_number", what),
+        # The project folder: the outline is content/brief.yaml, paths in 'style' start there.
+        style=read_style(reader, data, path.resolve().parent.parent),
     )
 
 
@@ -235,18 +246,18 @@ def _blocks(reader: Reader, section: MDict, what: str):
         if not isinstance(block, MDict) or len(block) != 1:
             reader.error(
                 where(block) if hasattr(block, "line") else (content.line, content.col),
-                f"each block of {what} must be Markdown text, 'excerpt:' or 'key:'",
+                f"each block of {what} must be Markdown text, 'excerpt:', 'key:' or 'heading:'",
             )
             continue
         ((name, body),) = block.items()
         if name not in BLOCK_KINDS:
             reader.keys(block, BLOCK_KINDS, set(), f"a block of {what}")
             continue
-        if name == "key":
+        if name in ("key", "heading"):
             if isinstance(body, str) and body:
-                yield Prose(str(body), _place(body, block, "key"), kind="key")
+                yield Prose(str(body), _place(body, block, name), kind=name)
             else:
-                reader.error(where(body, block, "key"), f"'key' in {what} must be Markdown text")
+                reader.error(where(body, block, name), f"'{name}' in {what} must be Markdown text")
             continue
         excerpt = reader.mapping(body, f"an excerpt in {what}", at=block.mark_of("excerpt"))
         if excerpt is None:

@@ -24,6 +24,7 @@ from .markup import render_markdown
 from .outline import Excerpt, Outline
 from .project import builtin_templates
 from .sources import Source
+from .theme import THEMES, style_context, style_css
 
 MAIN_TEMPLATE = "brief.html.j2"
 REPORT_TEMPLATE = "report.html.j2"
@@ -157,12 +158,26 @@ def build_context(verified: Verified, medium: str) -> dict:
                     {
                         "type": block.kind,
                         "html": render_markdown(
-                            block.markdown, caller(key), inline=block.kind == "key"
+                            block.markdown, caller(key), inline=block.kind != "prose"
                         ),
                     }
                 )
+        headings = [b for b in blocks if b["type"] == "heading"]
+        texts = [b.markdown for b in section.blocks if getattr(b, "kind", "") == "heading"]
+        for n, (heading, text) in enumerate(zip(headings, texts, strict=True), start=1):
+            heading.update(
+                number=f"{section.number}.{n}",
+                id=f"{section.id}-{n}",
+                title=render_markdown(text, lambda _k: "", inline=True),
+            )
         sections.append(
-            {"id": section.id, "number": section.number, "title": section.title, "blocks": blocks}
+            {
+                "id": section.id,
+                "number": section.number,
+                "title": section.title,
+                "blocks": blocks,
+                "headings": headings,
+            }
         )
     return {
         "brief": {
@@ -175,7 +190,11 @@ def build_context(verified: Verified, medium: str) -> dict:
             "distribution": outline.distribution,
             "keywords": list(outline.keywords) or [s.title for s in outline.sections],
             "language": outline.language,
+            "report_number": outline.report_number,
         },
+        "theme": outline.theme,
+        "style": style_context(outline.style),
+        "style_css": Markup(style_css(outline.style)),
         "summary": summary,
         "sections": sections,
         "notes": notes.listed(),
@@ -208,12 +227,16 @@ def render_html(
     env: jinja2.Environment, verified: Verified, medium: str, diags: Diagnostics
 ) -> str | None:
     """The HTML for `medium` ('screen' or 'print'), or None with template errors in `diags`."""
+    theme = THEMES[verified.outline.theme]
     try:
         context = build_context(verified, medium)
         context["css"] = Markup(
-            "\n".join(env.loader.get_source(env, name)[0] for name in STYLESHEETS[medium])
+            "\n".join(
+                env.loader.get_source(env, name)[0]
+                for name in theme.stylesheets(STYLESHEETS[medium])
+            )
         )
-        return env.get_template(MAIN_TEMPLATE).render(context)
+        return env.get_template(theme.template(MAIN_TEMPLATE)).render(context)
     except jinja2.TemplateSyntaxError as exc:
         diags.append(
             Diagnostic(
