@@ -668,7 +668,7 @@ class SearchIndex:
 
     # keeping it up to date
 
-    def _listing(self, problems: Diagnostics) -> dict[str, tuple[Path, os.stat_result]]:
+    def _listing(self, problems: Diagnostics) -> dict[str, tuple[str, os.stat_result]]:
         """The source files `read_sources` reads (see `find_source_files`), with their stat.
 
         Files that lead out of the project are skipped, as are files whose id another file
@@ -678,7 +678,7 @@ class SearchIndex:
         if not folder.is_dir():
             return {}
         inside = self.project.contains(folder)
-        found: dict[str, tuple[Path, os.stat_result]] = {}
+        found: dict[str, tuple[str, os.stat_result]] = {}  # file name -> (path, stat)
         stems: dict[str, str] = {}
         with os.scandir(folder) as scan:
             entries = sorted(scan, key=lambda e: e.name)
@@ -686,8 +686,7 @@ class SearchIndex:
             stem, suffix = os.path.splitext(entry.name)
             if entry.name.startswith(".") or suffix.lower() not in SOURCE_SUFFIXES:
                 continue
-            path = folder / entry.name
-            if (not inside or entry.is_symlink()) and not self.project.contains(path):
+            if (not inside or entry.is_symlink()) and not self.project.contains(Path(entry.path)):
                 continue  # a link out of the project: never read
             try:
                 info = entry.stat()
@@ -697,14 +696,14 @@ class SearchIndex:
                 continue
             if stem in stems:
                 problems.warning(
-                    path,
+                    Path(entry.path),
                     1,
                     1,
                     f"left out of the search: the id '{stem}' is also {stems[stem]}'s; rename one",
                 )
                 continue
             stems[stem] = entry.name
-            found[entry.name] = (path, info)
+            found[entry.name] = (entry.path, info)
         return found
 
     def _changes(self, listing, known) -> tuple[dict[str, str], list[str], list[str]]:
@@ -729,7 +728,8 @@ class SearchIndex:
             ):
                 continue
             try:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                with open(path, "rb") as handle:
+                    digest = hashlib.sha256(handle.read()).hexdigest()
             except OSError:
                 continue
             if record is None or record["digest"] != digest:
@@ -780,7 +780,7 @@ class SearchIndex:
                     record = known.get(name)
                     if record is not None:
                         self._drop(name)
-                    count, sid = self._index(path, info, digest, next_id)
+                    count, sid = self._index(Path(path), info, digest, next_id)
                     next_id += count
                     written += count
                     if sid is not None:
@@ -793,7 +793,7 @@ class SearchIndex:
                 raise
         for name, problem in db.execute("SELECT file, problem FROM source WHERE problem NOT NULL"):
             if name in listing:
-                problems.warning(listing[name][0], 1, 1, f"left out of the search: {problem}")
+                problems.warning(Path(listing[name][0]), 1, 1, f"left out of the search: {problem}")
         sources, total = db.execute(
             "SELECT count(*), coalesce(sum(passages), 0) FROM source WHERE problem IS NULL"
         ).fetchone()
