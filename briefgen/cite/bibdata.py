@@ -137,7 +137,7 @@ _BIB_FIELDS = {
     "urldate": "accessed",
     "doi": "DOI",
 }
-_PANDOC_ERROR = re.compile(r'Error at ".*?" \(line (\d+), column (\d+)\):\s*(.*)', re.S)
+_PANDOC_ERROR = re.compile(r'Error at (?:".*?" )?\(line (\d+), column (\d+)\):\s*(.*)', re.S)
 
 
 def _read_bibtex(path: Path, text: str, diags: Diagnostics) -> dict[str, Entry] | None:
@@ -169,7 +169,11 @@ def _read_bibtex(path: Path, text: str, diags: Diagnostics) -> dict[str, Entry] 
         error = _PANDOC_ERROR.search(message)
         if error:
             reason = error.group(3).strip().splitlines()[0]
-            diags.error(path, int(error.group(1)), int(error.group(2)), f"BibTeX: {reason}")
+            line, col = int(error.group(1)), int(error.group(2))
+            last = text.count("\n") + 1  # pandoc may count a line past the end of the file
+            if line > last:
+                line, col = last, len(text) - (text.rfind("\n") + 1) + 1
+            diags.error(path, line, col, f"BibTeX: {reason}")
         else:
             diags.error(path, 1, 1, f"BibTeX could not be read: {message or 'pandoc failed'}")
         return None

@@ -197,7 +197,7 @@ def _bibliography(outline, root: Path, diags: Diagnostics) -> Bibliography | Non
     name = getattr(outline, "bibliography", None)
     if not name:
         return None
-    at = outline.bibliography_place
+    at = (outline.bibliography_place.line, outline.bibliography_place.col)
     path = (outline.path.parent / name).resolve()
     try:
         path.relative_to(root.resolve())
@@ -231,12 +231,13 @@ def _merge(source, entry: Entry, bib_path: Path, root: Path, diags: Diagnostics)
 
     def clash(field: str, csl: str, ours: str, theirs: str) -> None:
         line, col = meta.places.get(field, meta.places.get("ref", (1, 1)))
-        there = f"{_rel(bib_path, root)}:{entry.place(csl)[0]}"
+        there = "{}:{}:{}".format(_rel(bib_path, root), *entry.place(csl))
+        verb = "differ" if field == "authors" else "differs"
         diags.error(
             source.path,
             line,
             col,
-            f"{field} '{ours}' differs from the bibliography entry '{entry.key}' ({there}): "
+            f"{field} '{ours}' {verb} from the bibliography entry '{entry.key}' ({there}): "
             f"'{theirs}'; remove it here to use the entry's, or correct one of them",
         )
 
