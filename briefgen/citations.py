@@ -63,7 +63,8 @@ class Citations:
     @property
     def bibliography_order(self) -> tuple[str, ...]:
         """Cited source ids in the order the style lists them (alphabetical for most)."""
-        return self.formatted().order or self.order
+        listed = self.formatted().order
+        return tuple(listed) + tuple(sid for sid in self.order if sid not in listed)
 
 
 def parse_citation(body: str) -> list[Reference] | None:
