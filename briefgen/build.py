@@ -292,6 +292,7 @@ def _save(
                 "outline": prints.outline,
                 "sources": prints.sources,
                 "templates": prints.templates,
+                "assets": prints.assets,
             },
             outputs=records,
             excerpts=excerpts,

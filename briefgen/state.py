@@ -38,6 +38,7 @@ class Fingerprint:
     outline: str
     sources: dict[str, str]  # source id -> sha256 of the file
     templates: dict[str, str]  # template file name -> sha256 (the file that wins the lookup)
+    assets: dict[str, str] = field(default_factory=dict)  # other files under content/: logo...
     version: str = __version__
 
     def key(self, medium: str) -> str:
@@ -48,6 +49,7 @@ class Fingerprint:
             "sources": self.sources,
             "version": self.version,
             "templates": {k: v for k, v in self.templates.items() if k not in skip},
+            "assets": self.assets,
         }
         return sha256(json.dumps(parts, sort_keys=True).encode())
 
@@ -62,11 +64,30 @@ def fingerprint(project: Project, builtin_templates: Path) -> Fingerprint:
                     sources[path.name] = sha256(path.read_bytes())
     templates = {}
     for folder in (builtin_templates, project.templates):  # the project's files win
-        if folder.is_dir():
-            for path in sorted(folder.iterdir()):
-                if path.is_file() and path.suffix in (".j2", ".css"):
-                    templates[path.name] = sha256(path.read_bytes())
-    return Fingerprint(sha256(project.outline_path.read_bytes()), sources, templates)
+        for path in _files(folder):
+            if path.suffix in (".j2", ".css") or folder == project.templates:
+                templates[path.relative_to(folder).as_posix()] = sha256(path.read_bytes())
+    skip = {project.outline_path, *(project.sources_dir / name for name in sources)}
+    assets = {
+        path.relative_to(project.root).as_posix(): sha256(path.read_bytes())
+        for path in _files(project.content)
+        if path not in skip
+    }
+    return Fingerprint(sha256(project.outline_path.read_bytes()), sources, templates, assets)
+
+
+def _files(folder: Path) -> list[Path]:
+    """Regular, non-hidden files below `folder` (the logo, a bibliography, a .csl file...)."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        and p.suffix not in (".pyc",)
+        and "__pycache__" not in p.parts
+    )
 
 
 @dataclass

@@ -114,3 +114,12 @@ def test_warnings_are_replayed_on_a_noop_and_strict_fails(project):
     assert [w.message for w in again.warnings] == [w.message for w in first.warnings]
     with pytest.raises(BriefgenError):
         build(project, pdf=False, strict=True)
+
+
+def test_other_files_under_content_count_as_inputs(project):
+    logo = project / "content" / "logo.svg"
+    logo.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    build(project, pdf=False)
+    assert build(project, pdf=False).skipped
+    logo.write_text("<svg xmlns='http://www.w3.org/2000/svg' width='2'/>")
+    assert not build(project, pdf=False).skipped
