@@ -147,11 +147,14 @@ def _logo(reader: Reader, style: MDict, root: Path) -> tuple[Path | None, str | 
     path = given if given.is_absolute() else root / given
     try:
         resolved = path.resolve(strict=True)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in the path
         hint = ""
         for folder in ("content",):
-            if not given.is_absolute() and (root / folder / given).is_file():
-                hint = f" (did you mean '{folder}/{text}'?)"
+            try:
+                if not given.is_absolute() and (root / folder / given).is_file():
+                    hint = f" (did you mean '{folder}/{text}'?)"
+            except OSError:  # a name too long, say
+                pass
         reader.error(
             at,
             f"logo '{text}' not found{hint}; the path is relative to the project folder, "

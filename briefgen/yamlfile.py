@@ -82,6 +82,10 @@ class MarkedLoader(yaml.SafeLoader):
         result.extend(self.construct_sequence(node, deep=True))
 
     def construct_marked_map(self, node):
+        if not isinstance(node, yaml.MappingNode):  # `!!map text`
+            raise yaml.constructor.ConstructorError(
+                None, None, f"expected a mapping, but found {node.id}", node.start_mark
+            )
         result = _mark(MDict(), node, self.line_offset)
         result.key_marks = {}
         yield result
@@ -106,6 +110,9 @@ class MarkedLoader(yaml.SafeLoader):
             result[key] = self.construct_object(value_node, deep=True)
 
 
+# Only text, lists and mappings: an explicit tag (`!!int x`, `!!timestamp`, `!!binary`, `!!set`)
+# is refused as any unknown tag is, not constructed (PyYAML's own constructors crash on bad values).
+MarkedLoader.yaml_constructors = {None: yaml.SafeLoader.yaml_constructors[None]}
 MarkedLoader.add_constructor("tag:yaml.org,2002:str", MarkedLoader.construct_marked_str)
 MarkedLoader.add_constructor("tag:yaml.org,2002:seq", MarkedLoader.construct_marked_seq)
 MarkedLoader.add_constructor("tag:yaml.org,2002:map", MarkedLoader.construct_marked_map)
@@ -113,7 +120,16 @@ MarkedLoader.add_constructor("tag:yaml.org,2002:map", MarkedLoader.construct_mar
 
 def load_yaml(text: str, path: Path, line_offset: int = 0):
     """Parse `text` (from `path`, starting `line_offset` lines into it) into marked values."""
-    loader = MarkedLoader(text)
+    try:
+        loader = MarkedLoader(text)  # refuses control characters here, before parsing
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1 + line_offset
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        problem = (
+            f"the character U+{exc.character:04X} is not allowed here (YAML refuses control "
+            'characters; in double quotes, write one as an escape such as "\\x1b")'
+        )
+        raise YAMLContentError(Diagnostic(path, line, col, f"YAML: {problem}")) from None
     loader.line_offset = line_offset
     try:
         return loader.get_single_data()
