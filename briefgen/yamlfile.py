@@ -4,7 +4,9 @@ The loader is a `yaml.SafeLoader` with three changes that make content errors pr
 - every scalar stays a string (no implicit booleans, dates or numbers: `no`, `2024-05-01` and
   `3.10` mean what the editor typed; the schema converts what it needs);
 - strings, mappings and lists carry their 1-based line and column;
-- duplicate keys and aliases (the "billion laughs" bomb) are rejected.
+- duplicate keys and aliases (the "billion laughs" bomb) are rejected;
+- nesting deeper than `MAX_DEPTH` levels is an error, not a `RecursionError` (the composer and the
+  constructor recurse once per level).
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ import yaml
 from yaml.events import AliasEvent
 
 from .errors import Diagnostic
+
+#: How deep lists and mappings may nest. An outline needs 6 levels; the limit only stops a file
+#: that would otherwise exhaust Python's recursion limit (10,000 nested '[' or '- ').
+MAX_DEPTH = 100
 
 
 class MStr(str):
@@ -61,6 +67,7 @@ class MarkedLoader(yaml.SafeLoader):
 
     yaml_implicit_resolvers: dict = {}
     line_offset = 0
+    depth = 0
 
     def compose_node(self, parent, index):
         if self.check_event(AliasEvent):
@@ -71,7 +78,18 @@ class MarkedLoader(yaml.SafeLoader):
                 "aliases (*name) are not allowed here; write the value out",
                 event.start_mark,
             )
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"lists and mappings nest more than {MAX_DEPTH} levels deep here",
+                self.peek_event().start_mark,
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
     def construct_marked_str(self, node):
         return _mark(MStr(self.construct_scalar(node)), node, self.line_offset)
@@ -144,7 +162,11 @@ def load_yaml(text: str, path: Path, line_offset: int = 0):
             tag = problem.split("tag ", 1)[-1]
             problem = f"the tag {tag} is not allowed: content is loaded as plain data only"
         raise YAMLContentError(Diagnostic(path, line, col, f"YAML: {problem}")) from None
-    except yaml.YAMLError as exc:  # reader errors: control characters, bad encoding
+    except yaml.YAMLError as exc:  # any other (unmarked) YAML error
         raise YAMLContentError(Diagnostic(path, 1 + line_offset, 1, f"YAML: {exc}")) from None
+    except RecursionError:  # a backstop: MAX_DEPTH keeps the recursion far below the limit
+        raise YAMLContentError(
+            Diagnostic(path, 1 + line_offset, 1, "YAML: lists and mappings nest too deeply")
+        ) from None
     finally:
         loader.dispose()
