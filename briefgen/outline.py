@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Diagnostics
+from .project import MAX_OUTLINE_BYTES, Project, UnreadableFile, read_limited
 from .schema import Reader, kind, where
 from .theme import DEFAULT_THEME, Style, read_style, read_theme
 from .yamlfile import MDict, MList, YAMLContentError, load_yaml
@@ -123,14 +124,16 @@ def _place(value, parent=None, key=None) -> Place:
 
 def read_outline(path: Path, diags: Diagnostics) -> Outline | None:
     """The outline at `path`, or None when it cannot be read at all (errors are in `diags`)."""
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    text = _read_text(path, diags)
+    if text is None:
+        return None
     try:
         data = load_yaml(text, path)
     except YAMLContentError as exc:
         diags.append(exc.diagnostic)
         return None
     reader = Reader(path, diags)
-    if data is None:
+    if data is None or data == "":  # no document, or only '---'
         diags.error(path, 1, 1, "the outline is empty: it needs at least 'title:' and 'sections:'")
         return None
     data = reader.mapping(data, "the outline")
@@ -166,6 +169,32 @@ def read_outline(path: Path, diags: Diagnostics) -> Outline | None:
     )
 
 
+def _read_text(path: Path, diags: Diagnostics) -> str | None:
+    """The outline's text: a plain file inside the project, of UTF-8 text, within the size limit."""
+    project = Project(path.absolute().parent.parent.resolve())
+    if not project.contains(path):
+        diags.error(
+            path,
+            1,
+            1,
+            "the outline is a link to a file outside the project; "
+            "copy the file into content/ instead",
+        )
+        return None
+    try:
+        raw = read_limited(path, MAX_OUTLINE_BYTES, "an outline")
+    except UnreadableFile as exc:
+        diags.error(path, 1, 1, f"the outline {exc}")
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        diags.error(path, line, col, "not UTF-8 text: save the outline as UTF-8")
+        return None
+
+
 def _authors(reader: Reader, data: MDict):
     value = data.get("authors")
     if value is None:
@@ -196,7 +225,8 @@ def _sections(reader: Reader, data: MDict):
     if not isinstance(value, MList) or not value:
         reader.error(
             where(value, data, "sections"),
-            f"'sections' must be a non-empty list of sections, not {kind(value)}",
+            "'sections' must be a non-empty list of sections, not "
+            + ("an empty list" if isinstance(value, MList) else kind(value)),
         )
         return
     seen: dict[str, int] = {}

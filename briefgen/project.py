@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -9,6 +11,51 @@ from pathlib import Path
 from .errors import UsageError
 
 SOURCE_SUFFIXES = (".txt", ".md", ".html", ".htm")
+
+# Size limits on content (README, "Safety"). Both are far above real content (the example's
+# outline is 24 KB, its largest source 22 KB) and keep a build's time bounded: PyYAML reads
+# about 0.1-0.2 MB of outline a second, and a 10 MB source takes a few seconds to search.
+MAX_OUTLINE_BYTES = 1_000_000
+MAX_SOURCE_BYTES = 10_000_000
+
+
+class UnreadableFile(Exception):
+    """A content file that cannot be read; the message completes "the outline ...", say."""
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size < 10_000_000 else f"{size / 1_000_000:.0f} MB"
+
+
+def read_limited(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of the regular file `path` if it holds at most `limit` bytes.
+
+    Raises `UnreadableFile` for a folder, a device or a named pipe (reading `/dev/urandom` never
+    ends, nor does a pipe without a writer), a file over the limit, or a read error. The file is
+    opened without blocking and checked on the open descriptor, so it cannot be swapped in between.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device or a pipe"
+            raise UnreadableFile(f"is {kind}, not a file; {what} must be a plain file")
+        if info.st_size > limit:
+            raise UnreadableFile(_too_large(info.st_size, limit, what))
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
+    if len(data) > limit:  # it grew while being read
+        raise UnreadableFile(_too_large(len(data), limit, what))
+    return data
+
+
+def _too_large(size: int, limit: int, what: str) -> str:
+    return f"is {megabytes(size)}; {what} may be at most {megabytes(limit)}"
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ class Reader:
             if key not in allowed:
                 self.error(
                     mapping.mark_of(key),
-                    f"unknown key '{key}' in {what}{suggest(key, allowed, 'known keys')}",
+                    f"unknown key '{clip(key)}' in {what}{suggest(key, allowed, 'known keys')}",
                 )
         for key in sorted(required - set(mapping)):
             self.error((mapping.line, mapping.col), f"{what} is missing the required key '{key}'")
@@ -84,7 +84,9 @@ class Reader:
             return None
         at = where(mapping[key], mapping, key)
         if not _DATE.match(value):
-            self.error(at, f"'{key}' of {what} must be a date written YYYY-MM-DD, not '{value}'")
+            self.error(
+                at, f"'{key}' of {what} must be a date written YYYY-MM-DD, not '{clip(value)}'"
+            )
             return None
         try:
             dt.date.fromisoformat(value)
@@ -98,7 +100,7 @@ class Reader:
         if value is not None and not _URL.match(value):
             self.error(
                 where(mapping[key], mapping, key),
-                f"'{key}' of {what} must be an http(s) address, not '{value}'",
+                f"'{key}' of {what} must be an http(s) address, not '{clip(value)}'",
             )
             return None
         return value
@@ -122,9 +124,17 @@ class Reader:
             else:
                 self.error(
                     where(item, mapping, key) if hasattr(item, "line") else (value.line, value.col),
-                    f"each entry of '{key}' in {what} must be text, not {kind(item)}",
+                    f"an entry of '{key}' in {what} is empty"
+                    if item in (None, "")
+                    else f"each entry of '{key}' in {what} must be text, not {kind(item)}",
                 )
         return items
+
+
+def clip(text: str, limit: int = 60) -> str:
+    """`text` for a message: one line, cut to `limit` characters (a key can be a whole file)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def kind(value) -> str:
@@ -137,4 +147,5 @@ def kind(value) -> str:
         return "a list"
     if isinstance(value, str):
         return "text"
-    return f"a {type(value).__name__}"
+    name = type(value).__name__
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name}"

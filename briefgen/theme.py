@@ -24,7 +24,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .schema import Reader, kind, suggest, where
+from .project import UnreadableFile, read_limited
+from .schema import Reader, clip, kind, suggest, where
 from .yamlfile import MDict, MList
 
 
@@ -93,6 +94,9 @@ GENERIC_FAMILIES = {
 }
 LOGO_TYPES = "PNG, JPEG, GIF, WebP or SVG"
 LOGO_WARN_BYTES = 1_000_000
+MAX_LOGO_BYTES = 10_000_000
+#: A raster logo's pixels, at most: a small file can decode to gigabytes (a "decompression bomb").
+MAX_LOGO_PIXELS = 25_000_000
 
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 # A family name: letters and digits of any script, spaces, '-', '.' and '_'; nothing CSS could
@@ -143,6 +147,13 @@ def _logo(reader: Reader, style: MDict, root: Path) -> tuple[Path | None, str | 
         return None, None
     at = where(style["logo"], style, "logo")
     root = root.resolve()
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", text):  # https://..., file://..., data:...
+        reader.error(
+            at,
+            f"logo '{clip(text)}' is an address; a build fetches nothing: save the image in the "
+            "project and give its path from the project folder, e.g. content/logo.svg",
+        )
+        return None, None
     given = Path(text)
     path = given if given.is_absolute() else root / given
     try:
@@ -174,14 +185,18 @@ def _logo(reader: Reader, style: MDict, root: Path) -> tuple[Path | None, str | 
         reader.error(at, f"logo '{text}' is not a file")
         return None, None
     try:
-        head = resolved.read_bytes()[:2048]
-        size = resolved.stat().st_size
-    except OSError as exc:
-        reader.error(at, f"logo '{text}' cannot be read: {exc.strerror or exc}")
+        data = read_limited(resolved, MAX_LOGO_BYTES, "a logo")
+    except UnreadableFile as exc:
+        reader.error(at, f"logo '{text}' {exc}")
         return None, None
-    mime = image_type(head)
+    size = len(data)
+    mime = image_type(data[:2048])
     if mime is None:
         reader.error(at, f"logo '{text}' is not a {LOGO_TYPES} image")
+        return None, None
+    problem = svg_problem(data) if mime == "image/svg+xml" else raster_problem(data)
+    if problem:
+        reader.error(at, f"logo '{text}' {problem}")
         return None, None
     if size > LOGO_WARN_BYTES:
         reader.diags.warning(
@@ -207,6 +222,67 @@ def image_type(head: bytes) -> str | None:
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if text.startswith((b"<?xml", b"<svg", b"<!--", b"<!DOCTYPE svg")) and b"<svg" in head:
         return "image/svg+xml"
+    return None
+
+
+_CSS_URL = re.compile(r"""url\(\s*['"]?\s*([^)'"]*)""", re.I)
+_EMBEDDED = re.compile(r"^\s*(#|data:image/(png|jpeg|gif|webp)[;,])", re.I)
+
+
+def svg_problem(data: bytes) -> str | None:
+    """Why an SVG logo cannot be used, or None. A logo must draw itself and refer to nothing:
+    WeasyPrint parses the SVG and would fetch what it names (the fetcher refuses anything outside
+    the project, but a refusal inside an SVG is only logged, and the logo silently dropped)."""
+    from xml.etree import ElementTree
+
+    if re.search(rb"<!ENTITY|<\?xml-stylesheet", data, re.I):
+        return (
+            "declares XML entities or a stylesheet (<!ENTITY ...>, <?xml-stylesheet ...?>); "
+            "a logo must be a plain drawing: remove them"
+        )
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        return f"is not well-formed SVG ({exc})"
+    for element in root.iter():
+        tag = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
+        if tag in ("script", "foreignObject"):
+            return f"holds a <{tag}> element; a logo must be a plain drawing"
+        values = [(name.rsplit("}", 1)[-1], value) for name, value in element.attrib.items()]
+        if tag == "style":
+            values.append(("style", element.text or ""))
+        for name, value in values:
+            refs = [value] if name in ("href", "src") else _CSS_URL.findall(value)
+            if "@import" in value.lower():
+                refs.append("@import")
+            for ref in refs:
+                if not _EMBEDDED.match(ref):
+                    return (
+                        f"refers to '{clip(ref.strip())}' (in <{tag}>); a logo must be "
+                        "self-contained: a build fetches nothing outside the logo itself"
+                    )
+    return None
+
+
+def raster_problem(data: bytes) -> str | None:
+    """Why a PNG, JPEG, GIF or WebP logo cannot be used (too many pixels, unreadable), or None."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # DecompressionBombWarning: measured below
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+    except Exception as exc:  # Pillow raises many kinds on a damaged file
+        return f"cannot be read as an image ({type(exc).__name__})"
+    if width * height > MAX_LOGO_PIXELS:
+        return (
+            f"is {width} x {height} pixels; a logo may have at most "
+            f"{MAX_LOGO_PIXELS // 1_000_000} million pixels (a logo prints a few cm wide)"
+        )
     return None
 
 
