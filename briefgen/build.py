@@ -310,6 +310,43 @@ def check(path: str | Path = ".", *, strict: bool = False) -> Report:
 
 
 def _check_output_folder(project: Project) -> None:
+    """Refuse to write unless output/ (and output/.briefgen/) is a real folder, or is missing.
+
+    Outputs go only to `<project>/output`: a link there could lead to the project folder itself,
+    to content/ or to a folder above, where a build would write its files (and its state) among
+    the editor's. A folder where an output file should be would fail one rename halfway.
+    """
+    from .state import STATE_NAME
+
     out = project.output
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
-        raise BriefgenError(f"'{out}' must be a folder for briefgen's outputs")
+    for folder in (out, out / ".briefgen"):
+        shown = folder.relative_to(project.root).as_posix()
+        if folder.is_symlink():
+            target = os.readlink(folder)
+            resolved = folder.resolve()
+            if resolved == project.root:
+                lands = " (the project folder itself)"
+            elif resolved.is_relative_to(project.content):
+                lands = " (inside content/)"
+            elif project.root.is_relative_to(resolved):
+                lands = " (a folder above the project)"
+            else:
+                lands = ""
+            _refuse(
+                folder,
+                f"{shown}/ is a link to '{target}'{lands}; briefgen writes only into a real "
+                f"folder {shown}/ in the project: remove the link (a build makes the folder)",
+            )
+        if folder.exists() and not folder.is_dir():
+            _refuse(folder, f"{shown} is a file; briefgen needs a folder there for its outputs")
+    names = [
+        *(out / n for n in (*OUTPUTS, REPORT_NAME)),
+        *(out / ".briefgen" / n for n in ("print.html", STATE_NAME)),
+    ]
+    for path in names:
+        if path.is_dir() and not path.is_symlink():
+            _refuse(path, "this is a folder; briefgen writes a file here: move the folder away")
+
+
+def _refuse(path: Path, message: str) -> None:
+    raise BriefgenError(Diagnostic(path, 1, 1, message))
