@@ -8,8 +8,9 @@ Both outputs come from the same context; `medium` tells the templates which one 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -67,6 +68,30 @@ class Verified:
     sources: dict[str, Source]
     anchors: dict[tuple[int, int], Anchor]  # (section number, excerpt index) -> anchor
     citations: Citations
+    #: what both media share, made once (the evidence appendix); not part of the value
+    shared: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def evidence(self) -> dict:
+        """The `evidence` template variable: the same for screen and print."""
+        if "evidence" not in self.shared:
+            self.shared["evidence"] = evidence_context(self.outline, self.citations)
+        return self.shared["evidence"]
+
+
+#: Where a citation's call goes in Markdown rendered once for both media. NUL cannot come out
+#: of the sanitiser (the HTML parser turns it into U+FFFD), so these marks are only ours.
+_CALL = re.compile("\x00(\\d+)\x00")
+
+
+@functools.lru_cache(maxsize=4096)
+def _marked_markdown(text: str, inline: bool) -> str:
+    return str(render_markdown(text, lambda k: f"\x00{k}\x00", inline=inline))
+
+
+def markdown_html(text: str, cite, inline: bool = False) -> Markup:
+    """`render_markdown`, converting each text once per process: the screen and print pages
+    differ only in their note calls (and `watch` rebuilds reuse unchanged text)."""
+    return Markup(_CALL.sub(lambda m: cite(int(m.group(1))), _marked_markdown(text, inline)))
 
 
 def _collapse(text: str) -> str:
@@ -130,7 +155,7 @@ def build_context(verified: Verified, medium: str) -> dict:
         )
 
     summary = [
-        render_markdown(p.markdown, caller(("summary", i)), inline=True)
+        markdown_html(p.markdown, caller(("summary", i)), inline=True)
         for i, p in enumerate(outline.summary)
     ]
     sections = []
@@ -148,7 +173,7 @@ def build_context(verified: Verified, medium: str) -> dict:
                         "status": anchor.status,
                         "source": source_entry(source, citations),
                         "call": Markup(notes.call(citations.by_place[(*key, "quote")])),
-                        "note": render_markdown(block.note, caller((*key, "note")), inline=True)
+                        "note": markdown_html(block.note, caller((*key, "note")), inline=True)
                         if block.note
                         else None,
                     }
@@ -157,7 +182,7 @@ def build_context(verified: Verified, medium: str) -> dict:
                 blocks.append(
                     {
                         "type": block.kind,
-                        "html": render_markdown(
+                        "html": markdown_html(
                             block.markdown, caller(key), inline=block.kind != "prose"
                         ),
                     }
@@ -168,7 +193,7 @@ def build_context(verified: Verified, medium: str) -> dict:
             heading.update(
                 number=f"{section.number}.{n}",
                 id=f"{section.id}-{n}",
-                title=render_markdown(text, lambda _k: "", inline=True),
+                title=markdown_html(text, lambda _k: "", inline=True),
             )
         sections.append(
             {
@@ -201,7 +226,7 @@ def build_context(verified: Verified, medium: str) -> dict:
         "sources": [
             source_entry(verified.sources[i], citations) for i in citations.bibliography_order
         ],
-        "evidence": evidence_context(outline, citations),
+        "evidence": verified.evidence(),
         "medium": medium,
         "generator": f"briefgen {__version__}",
     }
