@@ -55,7 +55,11 @@ FAST = settings(
 LONG = settings(
     max_examples=5000,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,  # `slow_only` only decides whether to skip
+    ],
 )
 
 
