@@ -27,10 +27,12 @@ with the theme's custom properties (`templates/evidence.css`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cached_property
 from xml.sax.saxutils import escape as _xml_escape
 from xml.sax.saxutils import quoteattr
 
@@ -178,11 +180,11 @@ class EvidenceMap:
     def quotes(self) -> list[list[int]]:
         return [[c.quotes for c in row.cells] for row in self.rows]
 
-    @property
+    @cached_property  # read once per column by the figure: computed once, not per read
     def column_totals(self) -> list[int]:
         return [sum(row.cells[j].total for row in self.rows) for j in range(len(self.columns))]
 
-    @property
+    @cached_property
     def total(self) -> int:
         return sum(self.column_totals)
 
@@ -262,10 +264,24 @@ def _attrs(attrs: dict) -> str:
     for name, value in attrs.items():
         if value is None:
             continue
-        if isinstance(value, float):
+        if isinstance(value, float):  # digits, '.' and '-' only: nothing to clean or escape
             value = f"{value:.2f}".rstrip("0").rstrip(".")
-        parts.append(f" {name.rstrip('_').replace('_', '-')}={quoteattr(_clean(value))}")
+            parts.append(f' {_attribute_name(name)}="{value}"')
+        else:
+            parts.append(f" {_attribute_name(name)}={_quoted(str(value))}")
     return "".join(parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted(value: str) -> str:
+    """An attribute's value, cleaned and quoted (class names and colours repeat a lot)."""
+    return quoteattr(_clean(value))
+
+
+@functools.cache
+def _attribute_name(name: str) -> str:
+    """`class_` -> `class`, `font_size` -> `font-size`."""
+    return name.rstrip("_").replace("_", "-")
 
 
 def tag(name: str, content: str | None = None, **attrs) -> str:
