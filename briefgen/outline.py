@@ -13,7 +13,7 @@ from pathlib import Path
 from .errors import Diagnostics
 from .project import MAX_OUTLINE_BYTES, Project, UnreadableFile, read_limited
 from .schema import Reader, kind, where
-from .theme import DEFAULT_THEME, Style, read_style, read_theme
+from .theme import DEFAULT_THEME, Style, check_template_links, read_style, read_theme
 from .yamlfile import MDict, MList, YAMLContentError, load_yaml
 
 TOP_KEYS = {
@@ -141,6 +141,9 @@ def read_outline(path: Path, diags: Diagnostics) -> Outline | None:
         return None
     what = "the outline"
     reader.keys(data, TOP_KEYS, {"title", "sections"}, what)
+    # The project folder: the outline is content/brief.yaml, paths in 'style' start there.
+    root = path.absolute().parent.parent.resolve()
+    check_template_links(root, diags)
     return Outline(
         path=path,
         title=reader.text(data, "title", what, required=True) or "",
@@ -164,8 +167,7 @@ def read_outline(path: Path, diags: Diagnostics) -> Outline | None:
         bibliography_place=_place(data.get("bibliography"), data, "bibliography"),
         theme=read_theme(reader, data),
         report_number=reader.text(data, "report_number", what),
-        # The project folder: the outline is content/brief.yaml, paths in 'style' start there.
-        style=read_style(reader, data, path.resolve().parent.parent),
+        style=read_style(reader, data, root),
     )
 
 

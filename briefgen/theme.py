@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import base64
 import functools
+import os
 import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .project import UnreadableFile, read_limited
+from .errors import Diagnostics
+from .project import Project, UnreadableFile, read_limited
 from .schema import Reader, clip, kind, suggest, where
 from .yamlfile import MDict, MList
 
@@ -126,6 +128,50 @@ def read_theme(reader: Reader, data: MDict) -> str:
         )
         return DEFAULT_THEME
     return name
+
+
+def check_template_links(root: Path, diags: Diagnostics) -> None:
+    """Report every link in the project's templates/ that leads out of the project.
+
+    Jinja's loader and the stylesheets follow links, so a `templates/print.css` linked to a file
+    elsewhere would print that file into the brief. Links that stay inside are followed here too
+    (a linked folder may hold further links); each real folder is visited once.
+    """
+    project = Project(root.resolve())
+    folders, seen = [project.templates], set()
+    while folders:
+        folder = folders.pop()
+        if not project.contains(folder):
+            _outside_link(project, folder, diags)
+            continue
+        real = folder.resolve()
+        if real in seen or not folder.is_dir():
+            continue
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_dir():  # a folder, or a link to one: checked when visited
+                folders.append(path)
+            elif entry.is_symlink() and not project.contains(path):
+                _outside_link(project, path, diags)
+
+
+def _outside_link(project: Project, path: Path, diags: Diagnostics) -> None:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = str(path.resolve())
+    diags.error(
+        path,
+        1,
+        1,
+        f"this is a link to '{target}', outside the project: templates may only use files "
+        "inside the project; copy the file into templates/ instead",
+    )
 
 
 def read_style(reader: Reader, data: MDict, root: Path) -> Style:
