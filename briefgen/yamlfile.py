@@ -11,6 +11,7 @@ The loader is a `yaml.SafeLoader` with three changes that make content errors pr
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -62,6 +63,9 @@ def _mark(obj, node, line_offset: int):
     return obj
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class MarkedLoader(yaml.SafeLoader):
     """SafeLoader that keeps positions, keeps scalars as text, refuses duplicates and aliases."""
 
@@ -92,7 +96,16 @@ class MarkedLoader(yaml.SafeLoader):
             self.depth -= 1
 
     def construct_marked_str(self, node):
-        return _mark(MStr(self.construct_scalar(node)), node, self.line_offset)
+        value = self.construct_scalar(node)
+        if _SURROGATE.search(value):  # only an escape can make one: "\ud83d"
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "an escape such as \\ud83d names half of a UTF-16 pair, which no file can hold; "
+                "write the character itself (or \\U0001F600 for one beyond \\uFFFF)",
+                node.start_mark,
+            )
+        return _mark(MStr(value), node, self.line_offset)
 
     def construct_marked_seq(self, node):
         result = _mark(MList(), node, self.line_offset)
@@ -164,6 +177,16 @@ def load_yaml(text: str, path: Path, line_offset: int = 0):
         raise YAMLContentError(Diagnostic(path, line, col, f"YAML: {problem}")) from None
     except yaml.YAMLError as exc:  # any other (unmarked) YAML error
         raise YAMLContentError(Diagnostic(path, 1 + line_offset, 1, f"YAML: {exc}")) from None
+    except ValueError:  # PyYAML's scanner: an escape beyond U+10FFFF ("\U00110000")
+        mark = loader.get_mark()
+        raise YAMLContentError(
+            Diagnostic(
+                path,
+                mark.line + 1 + line_offset,
+                mark.column + 1,
+                "YAML: this escape names a code point beyond U+10FFFF, which is no character",
+            )
+        ) from None
     except RecursionError:  # a backstop: MAX_DEPTH keeps the recursion far below the limit
         raise YAMLContentError(
             Diagnostic(path, 1 + line_offset, 1, "YAML: lists and mappings nest too deeply")

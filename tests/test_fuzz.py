@@ -21,6 +21,7 @@ longer with the `slow` marker:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import shutil
@@ -349,6 +350,10 @@ DAMAGE = [
     ">-\n",
     "<<: ",
     "\ufeff",
+    '"\\U00110000"',
+    '"\\ud800"',
+    '"\\udfff\\ud800"',
+    '"\\x00"',
 ]
 
 
@@ -417,6 +422,24 @@ def _outline_never_crashes(scratch: Path, raw: bytes) -> None:
     else:
         assert isinstance(outline.title, str)
         assert all(isinstance(s.id, str) for s in outline.sections)
+        for text in _texts(outline):
+            text.encode("utf-8")  # every text can be written out (no lone surrogate)
+
+
+def _texts(value):
+    """Every string in a loaded outline (dataclasses, tuples, dicts), recursively."""
+    if isinstance(value, str):
+        yield value
+    elif dataclasses.is_dataclass(value):
+        for f in dataclasses.fields(value):
+            yield from _texts(getattr(value, f.name))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _texts(item)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _texts(k)
+            yield from _texts(v)
 
 
 # Crashes the fuzzer found, kept as examples (each raised from inside PyYAML or the style check).
@@ -429,6 +452,8 @@ def _outline_never_crashes(scratch: Path, raw: bytes) -> None:
 @example(raw=b"!!map accent: ''\n")  # a mapping tag on text: ValueError while unpacking
 @example(raw=b'style: {logo: "a\\0b"}\n')  # NUL in the logo's path: ValueError
 @example(raw=b"style: {logo: " + b"x" * 300 + b"}\n")  # file name too long: OSError
+@example(raw=b'title: "\\U00110000"\n')  # an escape beyond Unicode: ValueError from chr()
+@example(raw=b'title: x\nsubtitle: "\\ud800"\n')  # a lone surrogate: the build could not write it
 @FAST
 @given(raw=outline_files())
 def test_any_outline_file_gives_diagnostics_not_a_traceback(scratch, raw):
