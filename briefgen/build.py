@@ -8,17 +8,30 @@ build with nothing to do imports none of the rendering stack.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BriefgenError, Diagnostic, Diagnostics
+from .limits import Guard, Limits, address_space_backstop
 from .project import Project, builtin_templates, open_project
-from .state import BuildState, Fingerprint, fingerprint, load_state, save_state, sha256
+from .state import (
+    STATE_NAME,
+    BuildState,
+    Fingerprint,
+    fingerprint,
+    load_state,
+    sha256,
+    state_bytes,
+    state_dir,
+)
 
 OUTPUTS = {"brief.html": "screen", "brief.pdf": "print"}
 REPORT_NAME = "report.html"
+#: Every file a build writes, by name: their temp files are a killed build's leftovers.
+TEMP_NAMES = (*OUTPUTS, REPORT_NAME, "print.html", STATE_NAME)
 
 
 @dataclass
@@ -187,12 +200,16 @@ def build(
     pdf: bool = True,
     force: bool = False,
     pdf_variant: str | None = None,
+    limits: Limits | None = None,
 ) -> BuildResult:
     """Verify, render what is out of date, write it; raise BriefgenError if anything fails.
 
     `pdf_variant` is None (a plain PDF), "pdf/a-3b" or "pdf/ua-1" (see `pdf.VARIANTS`).
+    `limits` bounds the rendering's time and memory (see `limits.py`); None: the
+    BRIEFGEN_MAX_SECONDS / BRIEFGEN_MAX_MEMORY_MB variables, else 120 s and 2048 MB.
     """
     started = time.perf_counter()
+    limits = limits if limits is not None else Limits.resolve()
     project = open_project(path)
     state = load_state(project)
     prints = fingerprint(project, builtin_templates())
@@ -208,6 +225,7 @@ def build(
         if force or not state.output_current(project, name, key)
     ]
     if not stale and not (strict and state.warnings):
+        _clean_leftovers(project)
         replay = [
             Diagnostic(Path(w["path"]), w["line"], w["col"], w["message"], "warning")
             for w in state.warnings
@@ -216,13 +234,15 @@ def build(
 
     report = verify(project, strict, state)
     report.diagnostics.raise_if_errors()
-    outputs = _render(project, report, stale, pdf_variant)
-    _check_output_folder(project)
-    for name, data in outputs.items():
-        from .atomic import write_atomic
+    # Imported before the clock starts, so that the bound measures rendering, not imports.
+    from . import render  # noqa: F401
 
-        write_atomic(project.output / name, data)
-    _save(project, state, prints, report, wanted, outputs)
+    if "brief.pdf" in stale:
+        from . import pdf as _pdf  # noqa: F401  (WeasyPrint)
+    guard = Guard(limits, "rendering the brief")
+    outputs = guard.run(_render, project, report, stale, pdf_variant, guard)
+    _check_output_folder(project)
+    _write(project, outputs, _new_state(state, prints, report, wanted, outputs))
     report.timings["total"] = time.perf_counter() - started
     return BuildResult(
         report,
@@ -233,9 +253,16 @@ def build(
 
 
 def _render(
-    project: Project, report: Report, stale: list[str], pdf_variant: str | None = None
+    project: Project,
+    report: Report,
+    stale: list[str],
+    pdf_variant: str | None = None,
+    guard: Guard | None = None,
 ) -> dict[str, bytes]:
-    """The bytes of every stale output, plus the change report page; nothing written yet."""
+    """The bytes of every stale output, plus the change report page; nothing written yet.
+
+    `guard`, when given, runs this (see `build`): its phase is kept up to date for its message.
+    """
     from .render import make_environment, render_html, render_report
 
     env = make_environment(project.templates)
@@ -249,27 +276,79 @@ def _render(
     if "brief.pdf" in pages:
         from .pdf import html_to_pdf
 
+        if guard is not None:
+            guard.phase = "rendering the PDF"
         begun = time.perf_counter()
-        outputs["brief.pdf"] = html_to_pdf(
-            pages["brief.pdf"],
-            project.root,
-            date=report.verified.outline.date,
-            variant=pdf_variant,
-        )
+        with address_space_backstop(guard.limits if guard is not None else Limits.none()):
+            outputs["brief.pdf"] = html_to_pdf(
+                pages["brief.pdf"],
+                project.root,
+                date=report.verified.outline.date,
+                variant=pdf_variant,
+            )
         outputs[".briefgen/print.html"] = pages["brief.pdf"].encode("utf-8")
         report.timings["pdf"] = time.perf_counter() - begun
     outputs[REPORT_NAME] = page.encode("utf-8")
     return outputs
 
 
-def _save(
-    project: Project,
+def _write(project: Project, outputs: dict[str, bytes], state: BuildState) -> None:
+    """Write every output, then the state (last: it vouches for the outputs' hashes).
+
+    All of them are written to temp files first and renamed only then (`atomic.write_all`): a
+    failure to write (a full disk) leaves every file as it was. Under the output folder's lock,
+    so that no other build writes at the same time, and after removing the temp files a killed
+    build left (no live build can be writing them).
+    """
+    from .atomic import output_lock, write_all
+
+    files = {project.output / name: data for name, data in outputs.items()}
+    files[state_dir(project) / STATE_NAME] = state_bytes(state)  # renamed last
+    try:
+        with output_lock(state_dir(project)):
+            _clean_temps(project)
+            write_all(files)
+    except OSError as exc:
+        where = exc.filename or project.output
+        raise BriefgenError(f"cannot write '{where}': {exc.strerror or exc}") from exc
+
+
+def _clean_temps(project: Project) -> list[Path]:
+    from .atomic import clean_temps
+
+    return [
+        path
+        for folder in (project.output, state_dir(project))
+        for path in clean_temps(folder, TEMP_NAMES)
+    ]
+
+
+def _clean_leftovers(project: Project) -> None:
+    """On a build with nothing to do: remove a killed build's temp files, if there are any
+    (after a kill while writing, the content may have been put back as it was: a no-op)."""
+    from .atomic import output_lock, temp_pattern
+
+    pattern = temp_pattern(TEMP_NAMES)
+    for folder in (project.output, state_dir(project)):
+        try:
+            if any(pattern.match(name) for name in os.listdir(folder)):
+                break
+        except OSError:
+            continue
+    else:
+        return
+    with contextlib.suppress(OSError), output_lock(state_dir(project)):
+        _clean_temps(project)
+
+
+def _new_state(
     state: BuildState,
     prints: Fingerprint,
     report: Report,
     wanted: dict[str, str],
     outputs: dict[str, bytes],
-) -> None:
+) -> BuildState:
+    """The record of this build, once `outputs` are written."""
     from .changes import excerpt_record
 
     records = {name: state.outputs[name] for name in wanted if name in state.outputs}
@@ -285,22 +364,19 @@ def _save(
         excerpt_record(e.section, e.index, e.source, e.quote, e.anchor, sources[e.source].text)
         for e in report.excerpts
     ]
-    save_state(
-        project,
-        BuildState(
-            fingerprint={
-                "outline": prints.outline,
-                "sources": prints.sources,
-                "templates": prints.templates,
-                "assets": prints.assets,
-            },
-            outputs=records,
-            excerpts=excerpts,
-            warnings=[
-                {"path": str(d.path), "line": d.line, "col": d.col, "message": d.message}
-                for d in report.diagnostics.warnings
-            ],
-        ),
+    return BuildState(
+        fingerprint={
+            "outline": prints.outline,
+            "sources": prints.sources,
+            "templates": prints.templates,
+            "assets": prints.assets,
+        },
+        outputs=records,
+        excerpts=excerpts,
+        warnings=[
+            {"path": str(d.path), "line": d.line, "col": d.col, "message": d.message}
+            for d in report.diagnostics.warnings
+        ],
     )
 
 

@@ -109,13 +109,44 @@ def print_summary(report) -> None:
     default=None,
     help="Write an archival (PDF/A-3b) or a tagged, accessible (PDF/UA-1) PDF.",
 )
+@click.option(
+    "--max-seconds",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="N",
+    help="Stop a rendering that takes longer than N seconds (default: $BRIEFGEN_MAX_SECONDS, "
+    "else 120; 0: no limit).",
+)
+@click.option(
+    "--max-memory",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="MB",
+    help="Stop a rendering once the process uses more than MB megabytes of memory (default: "
+    "$BRIEFGEN_MAX_MEMORY_MB, else 2048; 0: no limit).",
+)
 def build(
-    project: str, strict: bool, as_json: bool, no_pdf: bool, force: bool, pdf_variant: str | None
+    project: str,
+    strict: bool,
+    as_json: bool,
+    no_pdf: bool,
+    force: bool,
+    pdf_variant: str | None,
+    max_seconds: float | None,
+    max_memory: float | None,
 ) -> None:
     """Verify every excerpt, then write output/brief.html and output/brief.pdf."""
     from .build import build as run_build
+    from .limits import Limits
 
-    result = run_build(project, strict=strict, pdf=not no_pdf, force=force, pdf_variant=pdf_variant)
+    result = run_build(
+        project,
+        strict=strict,
+        pdf=not no_pdf,
+        force=force,
+        pdf_variant=pdf_variant,
+        limits=Limits.resolve(max_seconds, max_memory),
+    )
     for d in result.warnings:
         click.echo(d.format(), err=True)
     if result.skipped:

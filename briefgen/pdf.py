@@ -115,6 +115,12 @@ def html_to_pdf(
     except FatalURLFetchingError as exc:
         cause = exc if isinstance(exc, RefusedResource) else (exc.__cause__ or exc)
         raise BriefgenError(f"PDF: {cause}") from None
+    except MemoryError:
+        raise  # reported by the caller's limits (limits.py)
+    except Exception as exc:
+        # A crash inside WeasyPrint: a message, not a traceback (which stays chained for
+        # programs that call this); the build writes nothing, as for any other error.
+        raise BriefgenError(f"PDF: WeasyPrint failed: {type(exc).__name__}: {exc}") from exc
 
 
 # --- text direction ---------------------------------------------------------------------------

@@ -119,16 +119,59 @@ def load_state(project: Project) -> BuildState:
     path = state_dir(project) / STATE_NAME
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") != __version__:
-            return BuildState()
-        return BuildState(
-            data["fingerprint"], data["outputs"], data["excerpts"], data.get("warnings", [])
-        )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
         return BuildState()
+    if not _well_formed(data) or data["version"] != __version__:
+        return BuildState()  # damaged, or by another version: as if there were none
+    return BuildState(
+        data["fingerprint"], data["outputs"], data["excerpts"], data.get("warnings", [])
+    )
 
 
-def save_state(project: Project, state: BuildState) -> None:
+#: The fields of the records in a state file, and their types.
+_EXCERPT = {
+    "section": str,
+    "index": int,
+    "source": str,
+    "quote": str,
+    "start": int,
+    "end": int,
+    "prefix": str,
+    "suffix": str,
+    "text": str,
+}
+_WARNING = {"path": str, "line": int, "col": int, "message": str}
+_OUTPUT = {"key": str, "sha256": str}
+
+
+def _well_formed(data) -> bool:
+    """True if `data` has the shape `save_state` writes (a damaged file must not crash a build)."""
+
+    def record(item, fields) -> bool:
+        return isinstance(item, dict) and all(
+            isinstance(item.get(name), kind) for name, kind in fields.items()
+        )
+
+    if not isinstance(data, dict):
+        return False
+    fingerprint, outputs = data.get("fingerprint"), data.get("outputs")
+    excerpts, warnings = data.get("excerpts"), data.get("warnings", [])
+    return (
+        isinstance(data.get("version"), str)
+        and isinstance(fingerprint, dict)
+        and all(isinstance(fingerprint.get(k, {}), dict) for k in ("sources", "templates"))
+        and all(isinstance(v, str) for v in fingerprint.get("sources", {}).values())
+        and isinstance(outputs, dict)
+        and all(record(v, _OUTPUT) for v in outputs.values())
+        and isinstance(excerpts, list)
+        and all(record(e, _EXCERPT) for e in excerpts)
+        and isinstance(warnings, list)
+        and all(record(w, _WARNING) for w in warnings)
+    )
+
+
+def state_bytes(state: BuildState) -> bytes:
+    """The state file's content for `state`."""
     data = {
         "version": __version__,
         "fingerprint": state.fingerprint,
@@ -136,7 +179,8 @@ def save_state(project: Project, state: BuildState) -> None:
         "excerpts": state.excerpts,
         "warnings": state.warnings,
     }
-    write_atomic(
-        state_dir(project) / STATE_NAME,
-        json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True).encode("utf-8"),
-    )
+    return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def save_state(project: Project, state: BuildState) -> None:
+    write_atomic(state_dir(project) / STATE_NAME, state_bytes(state))

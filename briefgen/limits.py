@@ -1,0 +1,301 @@
+"""Bounds on a build's rendering (time, memory): a pathological brief stops with a clear error.
+
+A brief of thousands of pages, or a template that loops, could otherwise keep WeasyPrint busy for
+hours, or take all the memory of the editor's machine. `Guard(limits).run(render)` runs the
+rendering under two bounds, and raises `BriefgenError` (exit 1, nothing written) when one is
+passed:
+
+- **time** (`--max-seconds`, `BRIEFGEN_MAX_SECONDS`, default 120): wall-clock seconds from the
+  start of the rendering (HTML, change report and PDF; reading and checking the content come
+  before and are not counted);
+- **memory** (`--max-memory`, `BRIEFGEN_MAX_MEMORY_MB`, default 2048): the process's resident
+  memory (RSS) in MB while it renders.
+
+0 turns a bound off. How it works:
+
+- A watchdog thread samples the clock and the RSS (`/proc/self/statm`) every 20 ms. When a bound
+  is passed it interrupts the rendering thread with `Interrupted`, a `BaseException`, so that no
+  `except Exception` in a template, in WeasyPrint or in our own rendering code can swallow it.
+- On the main thread (`briefgen build`, and `watch` and `serve`, whose builds run on the main
+  thread) the interruption is a SIGALRM sent to that thread, whose handler raises; a signal also
+  breaks a blocking system call. Off the main thread (a `Watcher` run in a thread by a program or
+  a test), Python cannot receive signals, and the watchdog uses CPython's
+  `PyThreadState_SetAsyncExc` instead, which raises in the thread at its next bytecode. Either way
+  an exception is only seen when control comes back to Python: a single C call (one Pango layout
+  of one paragraph) finishes first. A watchdog that kills the process (`os._exit`, faulthandler)
+  was rejected: it would take `watch` and `serve` down with one bad build.
+- Memory is measured, not enforced by `setrlimit(RLIMIT_AS)`: under a tight address-space limit
+  GLib aborts (`GLib-ERROR: creating thread '[pango] FcFontSetSort'`) or WeasyPrint's C libraries
+  crash with SIGSEGV instead of failing cleanly (measured on WeasyPrint 70). `RLIMIT_AS` is kept
+  only as a far backstop around the PDF rendering, against one huge allocation that no sampling
+  can catch in time: the address space may grow by twice the memory bound (1 GB at least), after
+  which an allocation fails with a `MemoryError` (reported cleanly) or, inside a C library, may
+  end the process. The previous limit is restored afterwards.
+- Where neither `/proc` nor `getrusage` exists the memory bound is not enforced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+from .errors import BriefgenError
+
+DEFAULT_SECONDS = 120.0
+DEFAULT_MEMORY_MB = 2048.0
+ENV_SECONDS = "BRIEFGEN_MAX_SECONDS"
+ENV_MEMORY = "BRIEFGEN_MAX_MEMORY_MB"
+SAMPLE_SECONDS = 0.02
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds on one rendering; None (or 0) means unbounded."""
+
+    seconds: float | None = DEFAULT_SECONDS
+    memory_mb: float | None = DEFAULT_MEMORY_MB
+
+    @classmethod
+    def resolve(
+        cls,
+        seconds: float | None = None,
+        memory_mb: float | None = None,
+        environ: Mapping[str, str] = os.environ,
+    ) -> Limits:
+        """Given values win, then BRIEFGEN_MAX_SECONDS / BRIEFGEN_MAX_MEMORY_MB, then defaults."""
+        return cls(
+            _pick(seconds, environ, ENV_SECONDS, DEFAULT_SECONDS),
+            _pick(memory_mb, environ, ENV_MEMORY, DEFAULT_MEMORY_MB),
+        )
+
+    @classmethod
+    def none(cls) -> Limits:
+        return cls(None, None)
+
+
+def _pick(given: float | None, environ: Mapping[str, str], name: str, default: float):
+    if given is None:
+        text = environ.get(name, "").strip()
+        if not text:
+            return default
+        try:
+            given = float(text)
+        except ValueError:
+            raise BriefgenError(f"{name} must be a number (0: no limit), not {text!r}") from None
+    if given != given or given < 0:  # NaN or negative
+        raise BriefgenError(f"{name} must be a number of 0 or more (0: no limit), not {given}")
+    return float(given) or None
+
+
+class Interrupted(BaseException):
+    """Raised in the rendering thread when a bound is passed (see the module's docstring)."""
+
+
+def resident_bytes() -> int | None:
+    """The process's resident memory now (Linux), its peak elsewhere, or None if unknown."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def address_space_bytes() -> int | None:
+    """The process's virtual size now (Linux only), or None."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+class Guard:
+    """Run one rendering under `limits`; `phase` names what it is doing, for the message."""
+
+    def __init__(self, limits: Limits, phase: str = "rendering"):
+        self.limits = limits
+        self.phase = phase
+        self.reason: str | None = None  # "time" or "memory", once a bound was passed
+        self.peak_mb = 0.0
+        self._lock = threading.Lock()
+        self._armed = False
+        self._done = threading.Event()
+        self._thread_id = 0
+        self._use_signal = False
+        self._previous_handler = None
+        self._watchdog: threading.Thread | None = None
+
+    # -- the one entry point --------------------------------------------------------------------
+
+    def run(self, render: Callable[..., object], *args, **kwargs):
+        """`render(*args, **kwargs)`, or BriefgenError if a bound is passed (or memory runs out)."""
+        try:
+            return self._run(render, *args, **kwargs)
+        except Interrupted:  # also one that arrived while the watchdog was being stopped
+            raise self.error() from None
+        except MemoryError:  # an allocation failed: the backstop, or the machine is full
+            raise self.error(ran_out=True) from None
+
+    def _run(self, render, *args, **kwargs):
+        if not (self.limits.seconds or self.limits.memory_mb):
+            return render(*args, **kwargs)
+        self._start()
+        try:
+            try:
+                return render(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self._armed = False  # from here on nothing new is raised in this thread
+        finally:
+            self._stop()
+
+    def error(self, ran_out: bool = False) -> BriefgenError:
+        nothing = "stopped; nothing was written"
+        if self.reason == "memory" or ran_out:
+            bound = self.limits.memory_mb
+            what = (
+                "ran out of memory"
+                if ran_out or not bound
+                else f"needed more than {_seconds(bound)} MB of memory (--max-memory)"
+            )
+            return BriefgenError(
+                f"{self.phase} {what}; {nothing}. A higher limit: --max-memory MB or "
+                f"{ENV_MEMORY}=MB (0: no limit)"
+            )
+        return BriefgenError(
+            f"{self.phase} took longer than {_seconds(self.limits.seconds or 0)} s "
+            f"(--max-seconds); {nothing}. A longer limit: --max-seconds N or {ENV_SECONDS}=N "
+            "(0: no limit)"
+        )
+
+    # -- watchdog -------------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self.reason = None
+        self._done = threading.Event()
+        self._thread_id = threading.get_ident()
+        self._use_signal = (
+            threading.current_thread() is threading.main_thread()
+            and hasattr(signal, "pthread_kill")
+            and hasattr(signal, "SIGALRM")
+        )
+        if self._use_signal:
+            self._previous_handler = signal.signal(signal.SIGALRM, self._on_signal)
+        self._armed = True
+        self._watchdog = threading.Thread(
+            target=self._watch, args=(time.monotonic(),), name="briefgen-limits", daemon=True
+        )
+        self._watchdog.start()
+
+    def _stop(self) -> None:
+        self._done.set()
+        if not self._use_signal and self.reason:
+            _set_async_exc(self._thread_id, None)  # drop an interruption not yet delivered
+        if self._watchdog is not None:
+            self._watchdog.join()
+        if self._use_signal:
+            signal.signal(signal.SIGALRM, self._previous_handler)
+
+    def _on_signal(self, signum, frame) -> None:
+        if self._armed and self.reason:
+            raise Interrupted
+        previous = self._previous_handler
+        if callable(previous):
+            previous(signum, frame)
+
+    def _watch(self, began: float) -> None:
+        seconds = self.limits.seconds
+        memory = self.limits.memory_mb * MB if self.limits.memory_mb else None
+        while True:
+            if seconds and time.monotonic() - began > seconds:
+                return self._fire("time")
+            if memory:
+                rss = resident_bytes()
+                if rss is not None:
+                    self.peak_mb = max(self.peak_mb, rss / MB)
+                    if rss > memory:
+                        return self._fire("memory")
+            if self._done.wait(SAMPLE_SECONDS):
+                return None
+
+    def _fire(self, reason: str) -> None:
+        with self._lock:
+            if not self._armed:
+                return
+            self.reason = reason
+            if self._use_signal:
+                signal.pthread_kill(self._thread_id, signal.SIGALRM)
+            else:
+                _set_async_exc(self._thread_id, Interrupted)
+
+
+def _set_async_exc(thread_id: int, exc_type: type[BaseException] | None) -> None:
+    """Raise `exc_type` in the thread `thread_id` at its next bytecode (None: cancel that)."""
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc_type) if exc_type else None
+    )
+
+
+# -- the address-space backstop --------------------------------------------------------------------
+
+_backstop_lock = threading.Lock()
+_backstop_users = 0
+_backstop_saved: tuple[int, int] | None = None
+
+
+@contextlib.contextmanager
+def address_space_backstop(limits: Limits) -> Iterator[None]:
+    """Cap the address space's growth (see the module's docstring) while the block runs.
+
+    Process-wide (every thread); nested or concurrent uses share one cap, set by the first and
+    restored by the last.
+    """
+    global _backstop_users, _backstop_saved
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        resource = None
+    size = address_space_bytes()
+    if resource is None or not limits.memory_mb or size is None:
+        yield
+        return
+    with _backstop_lock:
+        if _backstop_users == 0:
+            soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            cap = size + max(2 * int(limits.memory_mb * MB), 1024 * MB)
+            if hard != resource.RLIM_INFINITY:
+                cap = min(cap, hard)
+            if soft == resource.RLIM_INFINITY or cap < soft:
+                try:
+                    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+                    _backstop_saved = (soft, hard)
+                except (ValueError, OSError):
+                    _backstop_saved = None
+        _backstop_users += 1
+    try:
+        yield
+    finally:
+        with _backstop_lock:
+            _backstop_users -= 1
+            if _backstop_users == 0 and _backstop_saved is not None:
+                resource.setrlimit(resource.RLIMIT_AS, _backstop_saved)
+                _backstop_saved = None
