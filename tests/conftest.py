@@ -1,14 +1,103 @@
-"""Layered fixtures: a tiny project written in tmp_path, and the example brief built once."""
+"""Layered fixtures: a tiny project written in tmp_path, and the example brief built once.
+
+Also the run's rules: no network (every test fails on an attempt to reach a non-loopback address,
+in this process or in a Python subprocess: see tests/netguard/), and `slow` tests only when
+selected (`-m slow`).
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+NETGUARD = Path(__file__).resolve().parent / "netguard"
+sys.path.insert(0, str(NETGUARD))
+import briefgen_netguard  # noqa: E402
+
+# -- no network ------------------------------------------------------------------------------------
+
+
+def pytest_configure(config) -> None:
+    """Block the network here and, through PYTHONPATH's sitecustomize, in Python subprocesses."""
+    briefgen_netguard.install()
+    folder = tempfile.mkdtemp(prefix="briefgen-netguard-")
+    config._netguard_folder = folder
+    os.environ[briefgen_netguard.LOG_VARIABLE] = os.path.join(folder, "attempts.log")
+    path = os.environ.get("PYTHONPATH", "")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(NETGUARD), path) if p)
+
+
+def pytest_unconfigure(config) -> None:
+    folder = getattr(config, "_netguard_folder", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class NetworkAttempts:
+    """The attempts to reach the network made since a test began, here and in subprocesses."""
+
+    def __init__(self) -> None:
+        self.expected = False
+        self._log = self._log_size()
+
+    @staticmethod
+    def _log_path() -> Path:
+        return Path(os.environ[briefgen_netguard.LOG_VARIABLE])
+
+    def _log_size(self) -> int:
+        try:
+            return self._log_path().stat().st_size
+        except OSError:
+            return 0
+
+    def __call__(self) -> list[str]:
+        """One line per attempt, `pid<TAB>what` (every process logs to the same file)."""
+        try:
+            with self._log_path().open("rb") as log:
+                log.seek(self._log)
+                return log.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return []
+
+
+@pytest.fixture(autouse=True)
+def _no_network(request):
+    """Fail the test if it (or a subprocess) tried to reach the network, even if that error was
+    caught; a test that provokes attempts on purpose asks for `network_attempts`."""
+    attempts = NetworkAttempts()
+    request.node._network_attempts = attempts
+    yield
+    if not attempts.expected and (found := attempts()):
+        pytest.fail("network access attempted:\n  " + "\n  ".join(found), pytrace=False)
+
+
+@pytest.fixture
+def network_attempts(request, _no_network) -> NetworkAttempts:
+    """Call it for the attempts so far; the test itself judges them."""
+    attempts = request.node._network_attempts
+    attempts.expected = True
+    return attempts
+
+
+# -- slow tests ------------------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests marked slow run only when the -m expression names them (`-m slow`)."""
+    if "slow" in (config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: select it with -m slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
 
 SOURCE_A = """\
 ---
