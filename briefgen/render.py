@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,46 @@ STYLESHEETS = {
 }
 
 
+#: Environments by the template files they would read (see `make_environment`).
+_ENVIRONMENTS: dict[tuple, jinja2.Environment] = {}
+
+
 def make_environment(project_templates: Path) -> jinja2.Environment:
+    """The Jinja environment for a project's templates.
+
+    One per set of template files, kept for the process: `watch` rebuilds with the templates it
+    compiled last time unless a template file was added, removed or changed (name, size and
+    modification time of each, the project's and the built-in ones).
+    """
+    key = (
+        str(project_templates),
+        *_template_files(project_templates),
+        *_template_files(builtin_templates()),
+    )
+    env = _ENVIRONMENTS.get(key)
+    if env is None:
+        if len(_ENVIRONMENTS) >= 8:
+            _ENVIRONMENTS.clear()
+        env = _ENVIRONMENTS[key] = _new_environment(project_templates)
+    return env
+
+
+def _template_files(folder: Path) -> tuple:
+    found = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                found.append((entry.name, st.st_size, st.st_mtime_ns, st.st_ino))
+    except OSError:  # no templates/ folder
+        return ()
+    return tuple(sorted(found))
+
+
+def _new_environment(project_templates: Path) -> jinja2.Environment:
     loaders = (
         [jinja2.FileSystemLoader(str(project_templates))] if project_templates.is_dir() else []
     )
