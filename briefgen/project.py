@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import BriefgenError, Diagnostic, UsageError
 
 SOURCE_SUFFIXES = (".txt", ".md", ".html", ".htm")
 
 # Size limits on content (README, "Safety"). Both are far above real content (the example's
-# outline is 24 KB, its largest source 22 KB) and keep a build's time bounded: PyYAML reads
-# about 0.1-0.2 MB of outline a second, and a 10 MB source takes a few seconds to search.
+# outline is 24 KB, its largest source 22 KB) and bound a build's time and memory: PyYAML reads
+# about 0.1-0.2 MB of outline a second, and a 10 MB source takes a few seconds to search. A file
+# over its limit is refused before it is read.
 MAX_OUTLINE_BYTES = 8_000_000  # 5,000 excerpts take about 1.4 MB
 MAX_SOURCE_BYTES = 10_000_000
 
@@ -38,20 +39,27 @@ def read_limited(path: Path, limit: int, what: str) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as handle:
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device or a pipe"
             raise UnreadableFile(f"is {kind}, not a file; {what} must be a plain file")
         if info.st_size > limit:
             raise UnreadableFile(_too_large(info.st_size, limit, what))
-        try:
-            data = handle.read(limit + 1)
-        except OSError as exc:
-            raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
-    if len(data) > limit:  # it grew while being read
-        raise UnreadableFile(_too_large(len(data), limit, what))
-    return data
+        chunks, size = [], 0
+        while size <= limit:  # to the end, or one byte past the limit if it grew meanwhile
+            chunk = os.read(fd, min(limit + 1 - size, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise UnreadableFile(_too_large(size, limit, what))
+    return b"".join(chunks)
 
 
 def _too_large(size: int, limit: int, what: str) -> str:
@@ -99,7 +107,12 @@ def open_project(path: str | Path = ".") -> Project:
     if not root.is_dir():
         raise UsageError(f"'{path}' is not a folder; give the folder that holds content/brief.yaml")
     project = Project(root)
-    if not project.outline_path.is_file():
+    outline = project.outline_path
+    if outline.exists() and not outline.is_file():
+        raise BriefgenError(
+            Diagnostic(outline, 1, 1, "the outline is a folder, a device or a pipe, not a file")
+        )
+    if not outline.is_file():
         raise UsageError(
             f"no outline at '{project.outline_path}': a brief project keeps its outline in "
             "content/brief.yaml (run briefgen in the project folder or pass its path)"

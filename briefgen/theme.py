@@ -304,7 +304,7 @@ def svg_problem(data: bytes) -> str | None:
             for ref in refs:
                 if not _EMBEDDED.match(ref):
                     return (
-                        f"refers to '{clip(ref.strip())}' (in <{tag}>); a logo must be "
+                        f"refers to '{clip(ref.strip(), 200)}' (in <{tag}>); a logo must be "
                         "self-contained: a build fetches nothing outside the logo itself"
                     )
     return None
@@ -317,18 +317,21 @@ def raster_problem(data: bytes) -> str | None:
 
     from PIL import Image
 
+    too_many = (
+        f"; a logo may have at most {MAX_LOGO_PIXELS // 1_000_000} million pixels "
+        "(it prints a few centimetres wide)"
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DecompressionBombWarning: measured below
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
+    except Image.DecompressionBombError:  # Pillow's own limit, far above ours
+        return "has far too many pixels" + too_many
     except Exception as exc:  # Pillow raises many kinds on a damaged file
         return f"cannot be read as an image ({type(exc).__name__})"
     if width * height > MAX_LOGO_PIXELS:
-        return (
-            f"is {width} x {height} pixels; a logo may have at most "
-            f"{MAX_LOGO_PIXELS // 1_000_000} million pixels (a logo prints a few cm wide)"
-        )
+        return f"is {width} x {height} pixels" + too_many
     return None
 
 
