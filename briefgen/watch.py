@@ -13,6 +13,10 @@ goes to `on_result` as a `WatchResult`; a failed build is reported and leaves `o
   the folders as they now are (checked every `poll` seconds).
 - The rendering stack (and WeasyPrint, when PDFs are wanted) is imported once, before the first
   build, so a rebuild pays only for the work itself.
+- Each build's rendering is bounded in time and memory (`limits`, see `limits.py`): a build past
+  a bound fails like any other, and the watch goes on. On the main thread (`briefgen watch`,
+  `briefgen serve`) the bound is enforced with a signal; in a thread, with an asynchronous
+  exception, which cannot break a blocking system call.
 """
 
 from __future__ import annotations
@@ -24,8 +28,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import BriefgenError, display_path
+
+if TYPE_CHECKING:
+    from .limits import Limits
 
 #: Names editors and tools write next to a file while saving it: never a reason to rebuild.
 EDITOR_TEMP = re.compile(
@@ -112,8 +120,10 @@ class Watcher:
         debounce_ms: int = 1600,
         step_ms: int = 50,
         poll: float = 0.5,
+        limits: Limits | None = None,
     ):
         self.root = Path(project).resolve()
+        self.limits = limits  # None: BRIEFGEN_MAX_SECONDS / _MEMORY_MB, else the defaults
         self.on_result = on_result or (lambda result: None)
         self.strict = strict
         self.pdf = pdf
@@ -157,7 +167,7 @@ class Watcher:
         begun = time.perf_counter()
         result = WatchResult(self.builds + 1, ok=False, changes=sorted(changes))
         try:
-            built = build(self.root, strict=self.strict, pdf=self.pdf)
+            built = build(self.root, strict=self.strict, pdf=self.pdf, limits=self.limits)
         except BriefgenError as exc:
             result.errors = exc.lines()
         except Exception as exc:  # a watcher outlives one bad build, whatever went wrong
