@@ -414,7 +414,7 @@ def _check_output_folder(project: Project) -> None:
                 f"folder {shown}/ in the project: remove the link (a build makes the folder)",
             )
         if folder.exists() and not folder.is_dir():
-            _refuse(folder, f"{shown} is a file; briefgen needs a folder there for its outputs")
+            _refuse(folder, f"{shown} is a file; it must be a folder for briefgen's outputs")
     names = [
         *(out / n for n in (*OUTPUTS, REPORT_NAME)),
         *(out / ".briefgen" / n for n in ("print.html", STATE_NAME)),

@@ -1035,6 +1035,23 @@ def test_an_include_cannot_leave_the_template_folders(proj, outside, name):
     ]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="render.py uses a plain jinja2.Environment: a project template can reach Python "
+    "(cycler.__init__.__globals__.os) and read any file; jinja2.sandbox.SandboxedEnvironment "
+    "would refuse it. Templates count as the project's code, not content, for now",
+)
+def test_a_template_cannot_reach_python_or_files_outside(proj, outside):
+    template(
+        proj,
+        "brief.html.j2",
+        "<html>{{ cycler.__init__.__globals__.os.path.exists('/') }}"
+        "{{ lipsum.__globals__['__builtins__'].open('%s').read() }}</html>\n"
+        % (outside / "canary.txt"),
+    )
+    fails(proj, "--no-pdf")
+
+
 def test_links_in_templates_that_lead_outside_are_refused(proj, outside):
     (proj / "templates" / "sub").mkdir(parents=True)
     (proj / "templates" / "print.css").symlink_to(outside / "canary.css")
@@ -1111,7 +1128,7 @@ def test_output_state_folder_linked_elsewhere_is_refused(built):
 def test_output_that_is_a_file_is_refused(proj):
     (proj / "output").write_text("not a folder")
     assert fails(proj) == [
-        "output:1:1: error: output is a file; briefgen needs a folder there for its outputs"
+        "output:1:1: error: output is a file; it must be a folder for briefgen's outputs"
     ]
 
 
