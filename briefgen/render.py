@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from . import __version__
@@ -80,7 +81,8 @@ def _new_environment(project_templates: Path) -> jinja2.Environment:
         [jinja2.FileSystemLoader(str(project_templates))] if project_templates.is_dir() else []
     )
     loaders.append(jinja2.FileSystemLoader(str(builtin_templates())))
-    env = jinja2.Environment(
+    # Sandboxed: a project's template is untrusted too, and must not reach Python or files.
+    env = SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

@@ -59,7 +59,9 @@ def fingerprint(project: Project, builtin_templates: Path) -> Fingerprint:
     sources = {}
     if project.sources_dir.is_dir():
         for path in sorted(project.sources_dir.iterdir()):
-            if path.suffix.lower() in SOURCE_SUFFIXES and not path.name.startswith("."):
+            # is_file(): a FIFO or a link to a device is never read (reading could never end)
+            if (path.suffix.lower() in SOURCE_SUFFIXES and not path.name.startswith(".")
+                    and path.is_file()):
                 with contextlib.suppress(OSError):
                     sources[path.name] = sha256(path.read_bytes())
     templates = {}

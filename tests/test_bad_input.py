@@ -570,12 +570,6 @@ def test_a_source_that_is_not_a_plain_file_inside_the_project(proj, outside, kin
     assert errors(proj) == [f"content/sources/odd.txt:1:1: error: {message}"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="state.fingerprint() reads every source and content/ file with read_bytes() before "
-    "verifying: a FIFO blocks it and a link to /dev/urandom reads without end (state.py should "
-    "skip what is not a regular file, or use project.read_limited)",
-)
 @pytest.mark.parametrize("kind", ["fifo", "dev-urandom"])
 def test_build_with_a_source_that_never_ends(proj, kind):
     path = proj / "content" / "sources" / "odd.txt"
@@ -1035,12 +1029,6 @@ def test_an_include_cannot_leave_the_template_folders(proj, outside, name):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render.py uses a plain jinja2.Environment: a project template can reach Python "
-    "(cycler.__init__.__globals__.os) and read any file; jinja2.sandbox.SandboxedEnvironment "
-    "would refuse it. Templates count as the project's code, not content, for now",
-)
 def test_a_template_cannot_reach_python_or_files_outside(proj, outside):
     template(
         proj,
