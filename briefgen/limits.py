@@ -16,13 +16,20 @@ passed:
 - A watchdog thread samples the clock and the RSS (`/proc/self/statm`) every 20 ms. When a bound
   is passed it interrupts the rendering thread with `Interrupted`, a `BaseException`, so that no
   `except Exception` in a template, in WeasyPrint or in our own rendering code can swallow it.
+  Python swallows exceptions in some places all the same (a `__del__`, a gc or cffi callback, a
+  bare `except:`), so while the rendering goes on the interruption is delivered again, every
+  0.1 s (0.25 s off the main thread).
 - On the main thread (`briefgen build`, and `watch` and `serve`, whose builds run on the main
-  thread) the interruption is a SIGALRM sent to that thread, whose handler raises; a signal also
-  breaks a blocking system call. Off the main thread (a `Watcher` run in a thread by a program or
-  a test), Python cannot receive signals, and the watchdog uses CPython's
-  `PyThreadState_SetAsyncExc` instead, which raises in the thread at its next bytecode. Either way
-  an exception is only seen when control comes back to Python: a single C call (one Pango layout
-  of one paragraph) finishes first. A watchdog that kills the process (`os._exit`, faulthandler)
+  thread) the interruption is a SIGALRM sent to that thread, whose handler raises if the thread
+  is inside the rendering (it looks for the rendering's frame on the stack), so nothing after the
+  rendering can be hit; a signal also breaks a blocking system call. While a guard runs, SIGALRM
+  is its own: another user's alarm in that time is dropped. Off the main thread (a `Watcher` run
+  in a thread by a program or a test), Python cannot receive signals, and the watchdog uses
+  CPython's `PyThreadState_SetAsyncExc` instead, which raises in the thread at its next bytecode
+  (where no frame can be checked: an interruption there is swallowed in a `__del__` with an
+  "Exception ignored" message, and delivered again). Either way an exception is only seen when
+  control comes back to Python: a single C call (one Pango layout of one paragraph) finishes
+  first. A watchdog that kills the process (`os._exit`, faulthandler)
   was rejected: it would take `watch` and `serve` down with one bad build.
 - Memory is measured, not enforced by `setrlimit(RLIMIT_AS)`: under a tight address-space limit
   GLib aborts (`GLib-ERROR: creating thread '[pango] FcFontSetSort'`) or WeasyPrint's C libraries
@@ -37,6 +44,7 @@ passed:
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -52,6 +60,11 @@ DEFAULT_MEMORY_MB = 2048.0
 ENV_SECONDS = "BRIEFGEN_MAX_SECONDS"
 ENV_MEMORY = "BRIEFGEN_MAX_MEMORY_MB"
 SAMPLE_SECONDS = 0.02
+#: After a delivery, how long the rendering may go on before the interruption is delivered
+#: again (it can be swallowed: see `Guard._watch`). A repeat on another thread could land while
+#: the first one unwinds the stack, hence the longer wait there.
+SIGNAL_AGAIN_SECONDS = 0.1
+THREAD_AGAIN_SECONDS = 0.25
 MB = 1024 * 1024
 
 
@@ -158,11 +171,7 @@ class Guard:
             return render(*args, **kwargs)
         self._start()
         try:
-            try:
-                return render(*args, **kwargs)
-            finally:
-                with self._lock:
-                    self._armed = False  # from here on nothing new is raised in this thread
+            return _inside(self, render, args, kwargs)
         finally:
             self._stop()
 
@@ -205,45 +214,88 @@ class Guard:
         self._watchdog.start()
 
     def _stop(self) -> None:
-        self._done.set()
-        if not self._use_signal and self.reason:
-            _set_async_exc(self._thread_id, None)  # drop an interruption not yet delivered
+        """Disarm, and make sure that no interruption is left to arrive later.
+
+        On the main thread nothing here can be interrupted: the handler raises only inside the
+        rendering (`_inside`). On another thread an exception set by the watchdog just before
+        the disarm may arrive here: it is caught (the rendering has ended anyway), and one not
+        yet delivered is cancelled; after the disarm the watchdog sets no other.
+        """
+        for _ in range(3):
+            try:
+                with self._lock:
+                    self._armed = False
+                self._done.set()
+                if not self._use_signal and self.reason:
+                    _set_async_exc(self._thread_id, None)
+                break
+            except Interrupted:
+                continue
         if self._watchdog is not None:
             self._watchdog.join()
         if self._use_signal:
+            while signal.SIGALRM in signal.sigpending():  # pragma: no cover - a signal in flight
+                time.sleep(0.001)
             signal.signal(signal.SIGALRM, self._previous_handler)
 
     def _on_signal(self, signum, frame) -> None:
-        if self._armed and self.reason:
+        # SIGALRM is ours while the guard runs: an alarm of someone else's is not passed on.
+        if self._armed and self.reason and self._in_rendering(frame):
             raise Interrupted
-        previous = self._previous_handler
-        if callable(previous):
-            previous(signum, frame)
+
+    def _in_rendering(self, frame) -> bool:
+        """True if `frame` runs inside this guard's rendering, and not inside code where an
+        exception would be swallowed (a `__del__`, a gc callback): the next delivery will do."""
+        callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
+        while frame is not None:
+            code = frame.f_code
+            if code is _inside.__code__ and frame.f_locals.get("guard") is self:
+                return True
+            if code.co_name == "__del__" or code in callbacks:
+                return False
+            frame = frame.f_back
+        return False
 
     def _watch(self, began: float) -> None:
         seconds = self.limits.seconds
         memory = self.limits.memory_mb * MB if self.limits.memory_mb else None
-        while True:
-            if seconds and time.monotonic() - began > seconds:
-                return self._fire("time")
-            if memory:
+        again = SIGNAL_AGAIN_SECONDS if self._use_signal else THREAD_AGAIN_SECONDS
+        fired = 0.0
+        while self._armed:
+            now = time.monotonic()
+            if self.reason is not None:
+                # Delivered, yet still rendering: the exception was swallowed (raised in a
+                # `__del__`, a gc or cffi callback, a bare `except:`); deliver it again.
+                if now - fired >= again:
+                    self._fire(self.reason)
+                    fired = now
+            elif seconds and now - began > seconds:
+                self._fire("time")
+                fired = now
+            elif memory:
                 rss = resident_bytes()
                 if rss is not None:
                     self.peak_mb = max(self.peak_mb, rss / MB)
                     if rss > memory:
-                        return self._fire("memory")
+                        self._fire("memory")
+                        fired = now
             if self._done.wait(SAMPLE_SECONDS):
-                return None
+                return
 
     def _fire(self, reason: str) -> None:
         with self._lock:
             if not self._armed:
                 return
-            self.reason = reason
+            self.reason = self.reason or reason
             if self._use_signal:
                 signal.pthread_kill(self._thread_id, signal.SIGALRM)
             else:
                 _set_async_exc(self._thread_id, Interrupted)
+
+
+def _inside(guard: Guard, render, args, kwargs):
+    """The rendering, called through a frame of its own that the signal handler looks for."""
+    return render(*args, **kwargs)
 
 
 def _set_async_exc(thread_id: int, exc_type: type[BaseException] | None) -> None:

@@ -3,6 +3,7 @@ and leaves every output as it was; see briefgen/limits.py for how."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import resource
@@ -136,6 +137,40 @@ def slow_pdf(how: str):
     return render
 
 
+def spin(seconds: float) -> None:
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        pass
+
+
+def careless_pdf(*args, **kwargs):
+    """Half of its time in code that swallows every exception, as a careless library might."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(BaseException):
+            spin(0.002)
+        spin(0.002)
+    raise AssertionError("not stopped")
+
+
+def garbage_pdf(*args, **kwargs):
+    """Makes garbage all the time: cycles for the collector (which calls its callbacks), and
+    objects whose `__del__` does some work."""
+
+    class Finalised:
+        def __del__(self):
+            spin(0.00005)
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for _ in range(50):
+            cycle = [Finalised()]
+            cycle.append(cycle)
+            del cycle
+        spin(0.001)
+    raise AssertionError("not stopped")
+
+
 def stopped_build(root: Path, seconds: float = 0.3, thread: bool = False):
     """Build `root` (on this thread or another) under a time bound; (error, seconds taken)."""
     found: list[BaseException] = []
@@ -160,18 +195,45 @@ def stopped_build(root: Path, seconds: float = 0.3, thread: bool = False):
 
 @pytest.mark.parametrize(
     ("how", "thread"),
-    [("busy", False), ("sleep", False), ("busy", True)],
-    ids=["busy-main-thread", "blocked-main-thread", "busy-other-thread"],
+    [
+        ("busy", False),
+        ("sleep", False),
+        ("busy", True),
+        ("careless", False),
+        ("careless", True),
+        ("garbage", False),
+        ("garbage", True),
+    ],
+    ids=[
+        "busy-main-thread",
+        "blocked-main-thread",
+        "busy-other-thread",
+        "swallowing-main-thread",
+        "swallowing-other-thread",
+        "in-gc-callbacks-main-thread",
+        "in-gc-callbacks-other-thread",
+    ],
 )
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_pdf_that_never_finishes_is_stopped(built_project, monkeypatch, how, thread):
+    """Also when the first interruption lands where Python swallows it (Hypothesis, say, runs a
+    callback at every garbage collection): it is delivered again until the rendering stops."""
+    import gc
+
     import briefgen.pdf
 
-    monkeypatch.setattr(briefgen.pdf, "html_to_pdf", slow_pdf(how))
+    def callback(phase, info):
+        spin(0.00005)
+
+    if how == "garbage":
+        monkeypatch.setattr(gc, "callbacks", [*gc.callbacks, callback])
+    pdf = {"careless": careless_pdf, "garbage": garbage_pdf}.get(how) or slow_pdf(how)
+    monkeypatch.setattr(briefgen.pdf, "html_to_pdf", pdf)
     before = outputs(built_project)
     handler = signal.getsignal(signal.SIGALRM)
     error, took = stopped_build(built_project, thread=thread)
     assert time_error("0.3").match(error.lines()[0])
-    assert took < 5
+    assert took < 10  # the bound is 0.3 s; the build's checking before it is not bounded
     assert outputs(built_project) == before
     assert signal.getsignal(signal.SIGALRM) == handler  # restored
 
@@ -299,4 +361,4 @@ def test_the_address_space_backstop_is_set_only_around_the_pdf_and_restored(
     assert resource.getrlimit(resource.RLIMIT_AS) == before
     if before[0] == resource.RLIM_INFINITY and size is not None:
         cap = seen[0][0]  # the address space may grow by twice the bound
-        assert size + 2 * bound * MB <= cap <= size + 2 * bound * MB + 512 * MB
+        assert 2 * bound * MB < cap <= size + 2 * bound * MB + 512 * MB  # size then, plus
