@@ -295,9 +295,9 @@ def profile(root: Path, out: Path) -> None:
     import pstats
 
     text = io.StringIO()
-    for order in ("cumulative", "tottime"):
-        text.write(f"--- by {order} ---\n")
-        pstats.Stats(str(stats), stream=text).sort_stats(order).print_stats(40)
+    for order, only in (("cumulative", "briefgen/"), ("cumulative", ""), ("tottime", "")):
+        text.write(f"--- by {order}{f', {only} only' if only else ''} ---\n")
+        pstats.Stats(str(stats), stream=text).sort_stats(order).print_stats(only, 40)
     out.write_text(text.getvalue(), encoding="utf-8")
     stats.unlink()
 
