@@ -234,6 +234,7 @@ def build(
 
     report = verify(project, strict, state)
     report.diagnostics.raise_if_errors()
+    report.verified.citations.prefetch()  # pandoc formats the notes while WeasyPrint is imported
     # Imported before the clock starts, so that the bound measures rendering, not imports.
     from . import render  # noqa: F401
 

@@ -9,6 +9,7 @@ sources are listed and in which order is the citation style's business: see `bri
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 
 from . import cite
@@ -47,6 +48,7 @@ class Citations:
     style: cite.CitationStyle | None = None  # None: the default (Chicago notes and bibliography)
     language: str | None = None  # the brief's language, when it is not English
     _formatted: list = field(default_factory=list, compare=False, repr=False)
+    _prefetch: list = field(default_factory=list, compare=False, repr=False)
 
     def number_of(self, source_id: str) -> int:
         return self.order.index(source_id) + 1
@@ -54,11 +56,38 @@ class Citations:
     def formatted(self) -> cite.Formatted:
         """Every note and source list entry as the style prints them (one pandoc run, cached)."""
         if not self._formatted:
-            style = self.style or cite.default_style()
-            items = {sid: cite.csl_item(self.sources[sid]) for sid in self.order}
-            notes = [[(r.source_id, r.locator) for r in n.references] for n in self.notes]
-            self._formatted.append(cite.format_citations(style, items, notes, self.language))
+            if self._prefetch:
+                thread, outcome = self._prefetch.pop()
+                thread.join()
+                if "error" in outcome:
+                    raise outcome["error"]
+                self._formatted.append(outcome["formatted"])
+            else:
+                self._formatted.append(self._format())
         return self._formatted[0]
+
+    def _format(self) -> cite.Formatted:
+        style = self.style or cite.default_style()
+        items = {sid: cite.csl_item(self.sources[sid]) for sid in self.order}
+        notes = [[(r.source_id, r.locator) for r in n.references] for n in self.notes]
+        return cite.format_citations(style, items, notes, self.language)
+
+    def prefetch(self) -> None:
+        """Start formatting (pandoc, a process of its own) in the background; `formatted()`
+        waits for it. A build calls this before importing WeasyPrint, so that the two overlap."""
+        if self._formatted or self._prefetch:
+            return
+        outcome: dict = {}
+
+        def run() -> None:
+            try:
+                outcome["formatted"] = self._format()
+            except BaseException as exc:  # handed to formatted(), in the build's own thread
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=run, name="briefgen-citations", daemon=True)
+        thread.start()
+        self._prefetch.append((thread, outcome))
 
     @property
     def bibliography_order(self) -> tuple[str, ...]:
