@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import difflib
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_run import run
 from conftest import OUTLINE, REPO, SOURCE_A, SOURCE_B, write_project
 
 from briefgen.accept import Selection, _fold_positions, accept, rewrite, round_trip
@@ -28,11 +27,6 @@ LAVROV_NOW = SOURCE_A.replace("does continue to partner", "does continue to part
 ENERGY_NOW = SOURCE_B.replace("are most important", "are the most important")
 HISTORY_NEW = "The US does continue to partner closely with Iraq against ISIS."
 ENERGY_NEW = "Three key projects are the most important \u2013 Lukoil's investment in West Qurna-2."
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "briefgen", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
 
 
 def make(tmp_path: Path, lavrov: str = LAVROV_NOW, energy: str = ENERGY_NOW,

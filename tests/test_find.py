@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_run import run
 from conftest import OUTLINE, SOURCE_A, SOURCE_B, write_project
 
 from briefgen.build import check
@@ -38,16 +37,6 @@ def index_path(root: Path) -> Path:
 def with_excerpt(outline: str, block: str) -> str:
     """The outline with `block` appended to the last section's content."""
     return outline.rstrip("\n") + "\n" + block
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "briefgen", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 # --- finding passages --------------------------------------------------------------------------

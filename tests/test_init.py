@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_run import run
 
 from briefgen import init as init_module
 from briefgen.errors import BriefgenError, Diagnostics
@@ -24,16 +23,6 @@ FILES = [
     "templates/README.txt",
     ".gitignore",
 ]
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "briefgen", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def listing(root: Path) -> dict[str, bytes | None]:

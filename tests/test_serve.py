@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import socket
 import threading
@@ -16,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_run import running
 from conftest import OUTLINE, SOURCE_A, write_project
 from test_watch import TIMEOUT, save_atomically, wait_for
 
@@ -330,23 +330,10 @@ def test_browser_error_page_turns_into_the_brief_when_fixed(browser, tmp_path):
 
 
 def test_cli_serve_prints_the_url_serves_and_stops_on_ctrl_c(project):
-    import signal
-    import subprocess
-    import sys
     import urllib.request
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "briefgen", "serve", str(project), "--port", "0", "--no-pdf"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        cwd=project,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
-    reader.start()
-    try:
+    args = ("serve", str(project), "--port", "0", "--no-pdf")
+    with running(*args, cwd=project, timeout=TIMEOUT) as lines:
         wait_for(lambda: any("built in" in line for line in lines), what="the first build")
         url = re.fullmatch(
             r"serving output/ at (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)\n", lines[0]
@@ -354,13 +341,3 @@ def test_cli_serve_prints_the_url_serves_and_stops_on_ctrl_c(project):
         assert url, lines
         with urllib.request.urlopen(url.group(1), timeout=TIMEOUT) as response:
             assert b"against ISIS" in response.read()
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=TIMEOUT)
-        reader.join(TIMEOUT)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0
-    assert lines[-1].strip() == "stopped"
-    assert "Traceback" not in "".join(lines)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -13,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_run import running
 from conftest import OUTLINE, REPO, SOURCE_A, SOURCE_B, write_project
 
 from briefgen.watch import Watcher, WatchResult, is_relevant
@@ -301,32 +300,10 @@ def test_what_counts_as_a_change(tmp_path, path, relevant):
 
 
 def test_cli_watch_builds_prints_one_line_per_build_and_stops_on_ctrl_c(project):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "briefgen", "watch", str(project), "--no-pdf"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=project,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
-    reader.start()
-    try:
+    with running("watch", str(project), "--no-pdf", cwd=project, timeout=TIMEOUT) as lines:
         wait_for(lambda: any("built in" in line for line in lines), what="the first build")
         assert lines[0].startswith("watching content/ and templates/")
         assert (project / "output" / "brief.html").is_file()
         save_atomically(project / "content" / "brief.yaml", "title: [oops\n")
         wait_for(lambda: any("build failed" in line for line in lines), what="the error")
         assert any(line.startswith("content/brief.yaml:") for line in lines)
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=TIMEOUT)
-        reader.join(TIMEOUT)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0
-    assert lines[-1].strip() == "stopped"
-    assert "Traceback" not in "".join(lines)
