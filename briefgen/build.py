@@ -4,6 +4,10 @@ Nothing under `output/` changes unless every stage succeeded, so a failed build 
 previous brief byte-for-byte as it was. Inputs are fingerprinted first: when nothing an output
 depends on changed (and the file on disk is the one written), that output is not rebuilt, and a
 build with nothing to do imports none of the rendering stack.
+
+Everything up to the writes runs under the build's bounds on time and memory (`limits.py`):
+reading, checking, formatting citations, rendering. The writes come after, unbounded (they are
+quick, and must not stop halfway). A check runs under the same bounds.
 """
 
 from __future__ import annotations
@@ -89,8 +93,16 @@ class Report:
         return found
 
 
-def verify(project: Project, strict: bool = False, state: BuildState | None = None) -> Report:
-    """Read the outline and sources, place every excerpt, compare with the last good build."""
+def verify(
+    project: Project,
+    strict: bool = False,
+    state: BuildState | None = None,
+    guard: Guard | None = None,
+) -> Report:
+    """Read the outline and sources, place every excerpt, compare with the last good build.
+
+    `guard`, when this runs under one (see `build`, `check`), is told each step, for its message.
+    """
     from .anchor import locate
     from .changes import PreviousExcerpts, classify, source_changes
     from .citations import number_citations
@@ -99,17 +111,26 @@ def verify(project: Project, strict: bool = False, state: BuildState | None = No
     from .sources import read_sources
     from .textnorm import normalize
 
+    def step(phase: str) -> None:
+        if guard is not None:
+            guard.phase = phase
+
+    step("reading the build state")
     state = state if state is not None else load_state(project)
     diags = Diagnostics()
     report = Report(project, diags, first_build=not state.fingerprint)
+    step("reading the outline")
     outline = read_outline(project.outline_path, diags)
+    step("reading the sources")
     sources = read_sources(project, diags)
     report.sources = source_changes(
         state.source_digests(), {s.path.name: s.digest for s in sources.values()}
     )
     if outline is None:
         return report
+    step("checking the citations")
     citations = number_citations(outline, sources, diags)
+    step("checking the excerpts")
     previous = PreviousExcerpts(state.excerpts)
     folded, anchors = {}, {}
     for section, excerpt in outline.excerpts:
@@ -205,13 +226,50 @@ def build(
     """Verify, render what is out of date, write it; raise BriefgenError if anything fails.
 
     `pdf_variant` is None (a plain PDF), "pdf/a-3b" or "pdf/ua-1" (see `pdf.VARIANTS`).
-    `limits` bounds the rendering's time and memory (see `limits.py`); None: the
-    BRIEFGEN_MAX_SECONDS / BRIEFGEN_MAX_MEMORY_MB variables, else 120 s and 2048 MB.
+    `limits` bounds the build's time and memory, everything but its writes (see `limits.py`);
+    None: the BRIEFGEN_MAX_SECONDS / BRIEFGEN_MAX_MEMORY_MB variables, else 120 s and 2048 MB.
     """
     started = time.perf_counter()
     limits = limits if limits is not None else Limits.resolve()
+    guard = Guard(limits, "reading the project")
+    plan = guard.run(_prepare, path, strict, pdf, force, pdf_variant, guard)
+    project, report = plan.project, plan.report
+    if report is None:  # nothing to do
+        _clean_leftovers(project)
+        return BuildResult(None, [], plan.replay, time.perf_counter() - started)
+    _write(project, plan.outputs, plan.state)
+    report.timings["total"] = time.perf_counter() - started
+    return BuildResult(
+        report,
+        [project.output / n for n in plan.outputs],
+        report.diagnostics.warnings,
+        report.timings["total"],
+    )
+
+
+@dataclass
+class _Plan:
+    """What a build is to write (`report` None: nothing), all gathered before the first write."""
+
+    project: Project
+    report: Report | None = None
+    outputs: dict[str, bytes] = field(default_factory=dict)
+    state: BuildState | None = None
+    replay: list[Diagnostic] = field(default_factory=list)
+
+
+def _prepare(
+    path: str | Path,
+    strict: bool,
+    pdf: bool,
+    force: bool,
+    pdf_variant: str | None,
+    guard: Guard,
+) -> _Plan:
+    """Everything of a build but its writes (under `guard`, which is told each step)."""
     project = open_project(path)
     state = load_state(project)
+    guard.phase = "comparing the content with the last build"
     prints = fingerprint(project, builtin_templates())
     wanted = {
         name: prints.key(medium) for name, medium in OUTPUTS.items() if pdf or medium == "screen"
@@ -225,32 +283,25 @@ def build(
         if force or not state.output_current(project, name, key)
     ]
     if not stale and not (strict and state.warnings):
-        _clean_leftovers(project)
         replay = [
             Diagnostic(Path(w["path"]), w["line"], w["col"], w["message"], "warning")
             for w in state.warnings
         ]
-        return BuildResult(None, [], replay, time.perf_counter() - started)
+        return _Plan(project, replay=replay)
 
-    report = verify(project, strict, state)
+    report = verify(project, strict, state, guard)
     report.diagnostics.raise_if_errors()
     report.verified.citations.prefetch()  # pandoc formats the notes while WeasyPrint is imported
-    # Imported before the clock starts, so that the bound measures rendering, not imports.
+    guard.phase = "loading the renderer"
     from . import render  # noqa: F401
 
     if "brief.pdf" in stale:
         from . import pdf as _pdf  # noqa: F401  (WeasyPrint)
-    guard = Guard(limits, "rendering the brief")
-    outputs = guard.run(_render, project, report, stale, pdf_variant, guard)
+    guard.phase = "rendering the brief"
+    outputs = _render(project, report, stale, pdf_variant, guard)
+    guard.phase = "checking the output folder"
     _check_output_folder(project)
-    _write(project, outputs, _new_state(state, prints, report, wanted, outputs))
-    report.timings["total"] = time.perf_counter() - started
-    return BuildResult(
-        report,
-        [project.output / n for n in outputs],
-        report.diagnostics.warnings,
-        report.timings["total"],
-    )
+    return _Plan(project, report, outputs, _new_state(state, prints, report, wanted, outputs))
 
 
 def _render(
@@ -263,6 +314,7 @@ def _render(
     """The bytes of every stale output, plus the change report page; nothing written yet.
 
     `guard`, when given, runs this (see `build`): its phase is kept up to date for its message.
+    The address-space backstop (`limits.address_space_backstop`) is set around the PDF.
     """
     from .render import make_environment, render_html, render_report
 
@@ -381,9 +433,15 @@ def _new_state(
     )
 
 
-def check(path: str | Path = ".", *, strict: bool = False) -> Report:
-    """Verify only (no rendering, nothing written); the caller decides how to report."""
-    return verify(open_project(path), strict)
+def check(path: str | Path = ".", *, strict: bool = False, limits: Limits | None = None) -> Report:
+    """Verify only (no rendering, nothing written); the caller decides how to report.
+
+    Under `limits`, as a build (None: BRIEFGEN_MAX_SECONDS / BRIEFGEN_MAX_MEMORY_MB, else the
+    defaults); past one, BriefgenError.
+    """
+    limits = limits if limits is not None else Limits.resolve()
+    guard = Guard(limits, "reading the project", subject="the check", writes=False)
+    return guard.run(lambda: verify(open_project(path), strict, guard=guard))
 
 
 def _check_output_folder(project: Project) -> None:

@@ -40,6 +40,22 @@ strict_option = click.option(
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object for scripts."
 )
+max_seconds_option = click.option(
+    "--max-seconds",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="N",
+    help="Stop if it takes longer than N seconds in all (default: $BRIEFGEN_MAX_SECONDS, "
+    "else 120; 0: no limit).",
+)
+max_memory_option = click.option(
+    "--max-memory",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="MB",
+    help="Stop once the process uses more than MB megabytes of memory (default: "
+    "$BRIEFGEN_MAX_MEMORY_MB, else 2048; 0: no limit).",
+)
 
 
 def report_json(report) -> dict:
@@ -109,22 +125,8 @@ def print_summary(report) -> None:
     default=None,
     help="Write an archival (PDF/A-3b) or a tagged, accessible (PDF/UA-1) PDF.",
 )
-@click.option(
-    "--max-seconds",
-    type=click.FloatRange(min=0),
-    default=None,
-    metavar="N",
-    help="Stop a rendering that takes longer than N seconds (default: $BRIEFGEN_MAX_SECONDS, "
-    "else 120; 0: no limit).",
-)
-@click.option(
-    "--max-memory",
-    type=click.FloatRange(min=0),
-    default=None,
-    metavar="MB",
-    help="Stop a rendering once the process uses more than MB megabytes of memory (default: "
-    "$BRIEFGEN_MAX_MEMORY_MB, else 2048; 0: no limit).",
-)
+@max_seconds_option
+@max_memory_option
 def build(
     project: str,
     strict: bool,
@@ -173,11 +175,20 @@ def build(
 @project_argument
 @strict_option
 @json_option
-def check(project: str, strict: bool, as_json: bool) -> None:
+@max_seconds_option
+@max_memory_option
+def check(
+    project: str,
+    strict: bool,
+    as_json: bool,
+    max_seconds: float | None,
+    max_memory: float | None,
+) -> None:
     """Verify every excerpt against its source without rendering anything."""
     from .build import check as run_check
+    from .limits import Limits
 
-    report = run_check(project, strict=strict)
+    report = run_check(project, strict=strict, limits=Limits.resolve(max_seconds, max_memory))
     if as_json:
         click.echo(json.dumps(report_json(report), ensure_ascii=False, indent=2))
         sys.exit(1 if report.diagnostics.errors else 0)

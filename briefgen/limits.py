@@ -1,36 +1,42 @@
-"""Bounds on a build's rendering (time, memory): a pathological brief stops with a clear error.
+"""Bounds on a build or a check (time, memory): pathological content stops with a clear error.
 
-A brief of thousands of pages, or a template that loops, could otherwise keep WeasyPrint busy for
-hours, or take all the memory of the editor's machine. `Guard(limits).run(render)` runs the
-rendering under two bounds, and raises `BriefgenError` (exit 1, nothing written) when one is
-passed:
+A brief of thousands of pages, a template that loops, or a source that is slow to read could
+otherwise keep briefgen busy for hours, or take all the memory of the editor's machine.
+`Guard(limits).run(work)` runs a whole build (reading the project, checking the outline and the
+sources, formatting the citations, rendering the HTML, the change report and the PDF; not the
+writes at its end, which must not be cut short) or a whole check under two bounds, and raises
+`BriefgenError` (exit 1, nothing written) when one is passed, naming what it was doing:
 
 - **time** (`--max-seconds`, `BRIEFGEN_MAX_SECONDS`, default 120): wall-clock seconds from the
-  start of the rendering (HTML, change report and PDF; reading and checking the content come
-  before and are not counted);
+  start of the build;
 - **memory** (`--max-memory`, `BRIEFGEN_MAX_MEMORY_MB`, default 2048): the process's resident
-  memory (RSS) in MB while it renders.
+  memory (RSS) in MB during the build.
 
 0 turns a bound off. How it works:
 
 - A watchdog thread samples the clock and the RSS (`/proc/self/statm`) every 20 ms. When a bound
-  is passed it interrupts the rendering thread with `Interrupted`, a `BaseException`, so that no
-  `except Exception` in a template, in WeasyPrint or in our own rendering code can swallow it.
-  Python swallows exceptions in some places all the same (a `__del__`, a gc or cffi callback, a
-  bare `except:`), so while the rendering goes on the interruption is delivered again, every
-  0.1 s (0.25 s off the main thread).
-- On the main thread (`briefgen build`, and `watch` and `serve`, whose builds run on the main
-  thread) the interruption is a SIGALRM sent to that thread, whose handler raises if the thread
-  is inside the rendering (it looks for the rendering's frame on the stack), so nothing after the
-  rendering can be hit; a signal also breaks a blocking system call. While a guard runs, SIGALRM
-  is its own: another user's alarm in that time is dropped. Off the main thread (a `Watcher` run
-  in a thread by a program or a test), Python cannot receive signals, and the watchdog uses
-  CPython's `PyThreadState_SetAsyncExc` instead, which raises in the thread at its next bytecode
-  (where no frame can be checked: an interruption there is swallowed in a `__del__` with an
-  "Exception ignored" message, and delivered again). Either way an exception is only seen when
-  control comes back to Python: a single C call (one Pango layout of one paragraph) finishes
-  first. A watchdog that kills the process (`os._exit`, faulthandler)
-  was rejected: it would take `watch` and `serve` down with one bad build.
+  is passed it interrupts the guarded thread with `Interrupted`, a `BaseException`, so that no
+  `except Exception` in a template, in WeasyPrint or in our own code can swallow it. Python
+  swallows exceptions in some places all the same (a `__del__`, a gc or cffi callback, a bare
+  `except:`), so while the work goes on the interruption is delivered again, every 0.1 s (0.25 s
+  off the main thread).
+- The interruption waits while the thread is inside an import (WeasyPrint's takes about half a
+  second): a module cut off halfway through its import could break the next build of a `watch`
+  or `serve` process. It lands as soon as the import is done.
+- On the main thread (`briefgen build` and `check`, and `watch` and `serve`, whose builds run on
+  the main thread) the interruption is a SIGALRM sent to that thread, whose handler raises if the
+  thread is inside the guarded work (it looks for the work's frame on the stack), so nothing after
+  it can be hit; a signal also breaks a blocking system call. While a guard runs, SIGALRM is its
+  own: another user's alarm in that time is dropped. Off the main thread (a `Watcher` run in a
+  thread by a program or a test), Python cannot receive signals, and the watchdog uses CPython's
+  `PyThreadState_SetAsyncExc` instead, which raises in the thread at its next bytecode; the
+  watchdog looks at the thread's stack (`sys._current_frames`) just before, but the thread moves
+  on meanwhile: an interruption swallowed in a `__del__` (with an "Exception ignored" message) is
+  delivered again. Either way an exception is only seen when control comes back to Python: a
+  single C call (one Pango layout of one paragraph) finishes first, and a pandoc run in the
+  background goes on to its end (it writes no file). A watchdog that kills the process
+  (`os._exit`, faulthandler) was rejected: it would take `watch` and `serve` down with one bad
+  build.
 - Memory is measured, not enforced by `setrlimit(RLIMIT_AS)`: under a tight address-space limit
   GLib aborts (`GLib-ERROR: creating thread '[pango] FcFontSetSort'`) or WeasyPrint's C libraries
   crash with SIGSEGV instead of failing cleanly (measured on WeasyPrint 70). `RLIMIT_AS` is kept
@@ -60,7 +66,7 @@ DEFAULT_MEMORY_MB = 2048.0
 ENV_SECONDS = "BRIEFGEN_MAX_SECONDS"
 ENV_MEMORY = "BRIEFGEN_MAX_MEMORY_MB"
 SAMPLE_SECONDS = 0.02
-#: After a delivery, how long the rendering may go on before the interruption is delivered
+#: After a delivery, how long the work may go on before the interruption is delivered
 #: again (it can be swallowed: see `Guard._watch`). A repeat on another thread could land while
 #: the first one unwinds the stack, hence the longer wait there.
 SIGNAL_AGAIN_SECONDS = 0.1
@@ -70,7 +76,7 @@ MB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Limits:
-    """The bounds on one rendering; None (or 0) means unbounded."""
+    """The bounds on one build or check; None (or 0) means unbounded."""
 
     seconds: float | None = DEFAULT_SECONDS
     memory_mb: float | None = DEFAULT_MEMORY_MB
@@ -108,7 +114,7 @@ def _pick(given: float | None, environ: Mapping[str, str], name: str, default: f
 
 
 class Interrupted(BaseException):
-    """Raised in the rendering thread when a bound is passed (see the module's docstring)."""
+    """Raised in the guarded thread when a bound is passed (see the module's docstring)."""
 
 
 def resident_bytes() -> int | None:
@@ -140,11 +146,24 @@ def _seconds(value: float) -> str:
 
 
 class Guard:
-    """Run one rendering under `limits`; `phase` names what it is doing, for the message."""
+    """Run one build (or check: `subject`) under `limits`.
 
-    def __init__(self, limits: Limits, phase: str = "rendering"):
+    `phase` says what the work is doing now ("reading the sources"), for the message; the work
+    updates it as it goes. `writes`: the work's caller writes files afterwards, and the message
+    says that none was.
+    """
+
+    def __init__(
+        self,
+        limits: Limits,
+        phase: str = "rendering the brief",
+        subject: str = "the build",
+        writes: bool = True,
+    ):
         self.limits = limits
         self.phase = phase
+        self.subject = subject
+        self.writes = writes
         self.reason: str | None = None  # "time" or "memory", once a bound was passed
         self.peak_mb = 0.0
         self._lock = threading.Lock()
@@ -154,44 +173,46 @@ class Guard:
         self._use_signal = False
         self._previous_handler = None
         self._watchdog: threading.Thread | None = None
+        self._frame = None  # the frame of `_inside` while the work runs
 
     # -- the one entry point --------------------------------------------------------------------
 
-    def run(self, render: Callable[..., object], *args, **kwargs):
-        """`render(*args, **kwargs)`, or BriefgenError if a bound is passed (or memory runs out)."""
+    def run(self, work: Callable[..., object], *args, **kwargs):
+        """`work(*args, **kwargs)`, or BriefgenError if a bound is passed (or memory runs out)."""
         try:
-            return self._run(render, *args, **kwargs)
+            return self._run(work, *args, **kwargs)
         except Interrupted:  # also one that arrived while the watchdog was being stopped
             raise self.error() from None
         except MemoryError:  # an allocation failed: the backstop, or the machine is full
             raise self.error(ran_out=True) from None
 
-    def _run(self, render, *args, **kwargs):
+    def _run(self, work, *args, **kwargs):
         if not (self.limits.seconds or self.limits.memory_mb):
-            return render(*args, **kwargs)
+            return work(*args, **kwargs)
         self._start()
         try:
-            return _inside(self, render, args, kwargs)
+            return _inside(self, work, args, kwargs)
         finally:
             self._stop()
 
     def error(self, ran_out: bool = False) -> BriefgenError:
-        nothing = "stopped; nothing was written"
+        """The message: what passed which bound, while doing what, and how to allow more."""
+        stopped = "stopped; nothing was written" if self.writes else "stopped"
         if self.reason == "memory" or ran_out:
             bound = self.limits.memory_mb
             what = (
                 "ran out of memory"
                 if ran_out or not bound
-                else f"needed more than {_seconds(bound)} MB of memory (--max-memory)"
+                else f"exceeded the memory limit of {_seconds(bound)} MB (--max-memory)"
             )
             return BriefgenError(
-                f"{self.phase} {what}; {nothing}. A higher limit: --max-memory MB or "
-                f"{ENV_MEMORY}=MB (0: no limit)"
+                f"{self.subject} {what} while {self.phase}; {stopped}. A higher limit: "
+                f"--max-memory MB or {ENV_MEMORY}=MB (0: no limit)"
             )
         return BriefgenError(
-            f"{self.phase} took longer than {_seconds(self.limits.seconds or 0)} s "
-            f"(--max-seconds); {nothing}. A longer limit: --max-seconds N or {ENV_SECONDS}=N "
-            "(0: no limit)"
+            f"{self.subject} exceeded the time limit of {_seconds(self.limits.seconds or 0)} s "
+            f"(--max-seconds) while {self.phase}; {stopped}. A longer limit: --max-seconds N or "
+            f"{ENV_SECONDS}=N (0: no limit)"
         )
 
     # -- watchdog -------------------------------------------------------------------------------
@@ -217,8 +238,8 @@ class Guard:
         """Disarm, and make sure that no interruption is left to arrive later.
 
         On the main thread nothing here can be interrupted: the handler raises only inside the
-        rendering (`_inside`). On another thread an exception set by the watchdog just before
-        the disarm may arrive here: it is caught (the rendering has ended anyway), and one not
+        work (`_inside`). On another thread an exception set by the watchdog just before
+        the disarm may arrive here: it is caught (the work has ended anyway), and one not
         yet delivered is cancelled; after the disarm the watchdog sets no other.
         """
         for _ in range(3):
@@ -240,18 +261,26 @@ class Guard:
 
     def _on_signal(self, signum, frame) -> None:
         # SIGALRM is ours while the guard runs: an alarm of someone else's is not passed on.
-        if self._armed and self.reason and self._in_rendering(frame):
+        if self._armed and self.reason and self._interruptible(frame):
             raise Interrupted
 
-    def _in_rendering(self, frame) -> bool:
-        """True if `frame` runs inside this guard's rendering, and not inside code where an
-        exception would be swallowed (a `__del__`, a gc callback): the next delivery will do."""
+    def _interruptible(self, frame) -> bool:
+        """True if `frame` runs inside this guard's work, and neither inside code where an
+        exception would be swallowed (a `__del__`, a gc callback) nor inside an import (a module
+        left half imported): the next delivery will do."""
+        inside = self._frame
+        if inside is None:
+            return False
         callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
         while frame is not None:
-            code = frame.f_code
-            if code is _inside.__code__ and frame.f_locals.get("guard") is self:
+            if frame is inside:
                 return True
-            if code.co_name == "__del__" or code in callbacks:
+            code = frame.f_code
+            if (
+                code.co_name == "__del__"
+                or code in callbacks
+                or code.co_filename.startswith("<frozen importlib")
+            ):
                 return False
             frame = frame.f_back
         return False
@@ -260,42 +289,50 @@ class Guard:
         seconds = self.limits.seconds
         memory = self.limits.memory_mb * MB if self.limits.memory_mb else None
         again = SIGNAL_AGAIN_SECONDS if self._use_signal else THREAD_AGAIN_SECONDS
-        fired = 0.0
+        fired = None
         while self._armed:
             now = time.monotonic()
-            if self.reason is not None:
-                # Delivered, yet still rendering: the exception was swallowed (raised in a
-                # `__del__`, a gc or cffi callback, a bare `except:`); deliver it again.
-                if now - fired >= again:
-                    self._fire(self.reason)
-                    fired = now
-            elif seconds and now - began > seconds:
-                self._fire("time")
+            if self.reason is None:
+                if seconds and now - began > seconds:
+                    self.reason = "time"
+                elif memory:
+                    rss = resident_bytes()
+                    if rss is not None:
+                        self.peak_mb = max(self.peak_mb, rss / MB)
+                        if rss > memory:
+                            self.reason = "memory"
+            # Delivered, yet the work goes on: the exception was swallowed (raised in a
+            # `__del__`, a gc or cffi callback, a bare `except:`); deliver it again. One held
+            # back (the thread was inside an import) is tried again at the next sample.
+            due = fired is None or now - fired >= again
+            if self.reason is not None and due and self._fire():
                 fired = now
-            elif memory:
-                rss = resident_bytes()
-                if rss is not None:
-                    self.peak_mb = max(self.peak_mb, rss / MB)
-                    if rss > memory:
-                        self._fire("memory")
-                        fired = now
             if self._done.wait(SAMPLE_SECONDS):
                 return
 
-    def _fire(self, reason: str) -> None:
+    def _fire(self) -> bool:
+        """Interrupt the guarded thread; False if it was not done (try again later)."""
         with self._lock:
             if not self._armed:
-                return
-            self.reason = self.reason or reason
-            if self._use_signal:
+                return False
+            if self._use_signal:  # the handler itself looks where the thread is
                 signal.pthread_kill(self._thread_id, signal.SIGALRM)
-            else:
-                _set_async_exc(self._thread_id, Interrupted)
+                return True
+            frame = sys._current_frames().get(self._thread_id)
+            if frame is None or not self._interruptible(frame):
+                return False
+            del frame
+            _set_async_exc(self._thread_id, Interrupted)
+            return True
 
 
-def _inside(guard: Guard, render, args, kwargs):
-    """The rendering, called through a frame of its own that the signal handler looks for."""
-    return render(*args, **kwargs)
+def _inside(guard: Guard, work, args, kwargs):
+    """The work, called through a frame of its own that the interruption looks for."""
+    guard._frame = sys._getframe()
+    try:
+        return work(*args, **kwargs)
+    finally:
+        guard._frame = None
 
 
 def _set_async_exc(thread_id: int, exc_type: type[BaseException] | None) -> None:

@@ -315,7 +315,7 @@ def test_a_pdf_crash_leaves_every_output_as_it_was(built, monkeypatch, error):
     with pytest.raises((RuntimeError, BriefgenError)) as caught:
         build(built)
     if isinstance(error, MemoryError):
-        assert "rendering the PDF ran out of memory" in str(caught.value)
+        assert "the build ran out of memory while rendering the PDF" in str(caught.value)
     assert outputs_now(built) == before  # brief.html too, though it was rendered
 
 

@@ -1,9 +1,11 @@
-"""Resource limits: a rendering past its time or memory bound stops with a clear error (exit 1)
-and leaves every output as it was; see briefgen/limits.py for how."""
+"""Resource limits: a build (reading, checking, rendering) or a check past its time or memory
+bound stops with a clear error (exit 1) and leaves every output as it was; see briefgen/limits.py
+for how."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import re
 import resource
@@ -49,11 +51,15 @@ def edit_title(root: Path, title: str = "Edited") -> None:
     outline.write_text(re.sub(r"(?m)^title: .*$", f'title: "{title}"', text, count=1), "utf-8")
 
 
-def time_error(seconds: str, phase: str = "PDF") -> re.Pattern:
+def time_error(
+    seconds: str, phase: str = "rendering the PDF", subject: str = "build"
+) -> re.Pattern:
+    """The message of a build (or check) stopped at its time bound; `phase` is a regex."""
+    written = "; nothing was written" if subject == "build" else ""
     return re.compile(
-        rf"^briefgen: error: rendering the {phase} took longer than {re.escape(seconds)} s "
-        r"\(--max-seconds\); stopped; nothing was written\. A longer limit: --max-seconds N or "
-        r"BRIEFGEN_MAX_SECONDS=N \(0: no limit\)$"
+        rf"^briefgen: error: the {subject} exceeded the time limit of {re.escape(seconds)} s "
+        rf"\(--max-seconds\) while {phase}; stopped{written}\. A longer limit: --max-seconds N "
+        r"or BRIEFGEN_MAX_SECONDS=N \(0: no limit\)$"
     )
 
 
@@ -95,19 +101,21 @@ def test_cli_the_example_pdf_past_its_time_bound_stops_cleanly(example_copy):
     result = run_cli("build", str(example_copy), "--max-seconds", "0.2")
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""
-    # The example's HTML may already take 0.2 s in a fresh process: either phase is a fair stop.
-    assert time_error("0.2", "(brief|PDF)").match(result.stderr.strip()), result.stderr
+    # The bound covers the whole build: any phase is a fair stop after 0.2 s.
+    assert time_error("0.2", ".+").match(result.stderr.strip()), result.stderr
     assert time.perf_counter() - begun < 30
     assert outputs(example_copy) == before
 
 
 @pytest.mark.pdf
 def test_weasyprint_stopped_mid_layout_leaves_a_process_that_builds_again(example_copy, project):
+    import briefgen.pdf  # noqa: F401  (WeasyPrint imported: the second counts for the layout)
+
     build(example_copy, pdf=False)
     before = outputs(example_copy)
     with pytest.raises(BriefgenError) as caught:
         build(example_copy, limits=Limits(seconds=1.0, memory_mb=None))
-    assert time_error("1").match(caught.value.lines()[0])
+    assert time_error("1", "rendering the (brief|PDF)").match(caught.value.lines()[0])
     assert outputs(example_copy) == before
     build(project)  # WeasyPrint, interrupted in this process, still works
     assert (project / "output" / "brief.pdf").read_bytes().startswith(b"%PDF-")
@@ -233,7 +241,7 @@ def test_a_pdf_that_never_finishes_is_stopped(built_project, monkeypatch, how, t
     handler = signal.getsignal(signal.SIGALRM)
     error, took = stopped_build(built_project, thread=thread)
     assert time_error("0.3").match(error.lines()[0])
-    assert took < 10  # the bound is 0.3 s; the build's checking before it is not bounded
+    assert took < 10  # the bound is 0.3 s
     assert outputs(built_project) == before
     assert signal.getsignal(signal.SIGALRM) == handler  # restored
 
@@ -275,14 +283,154 @@ def test_no_bound_means_no_watchdog(project, monkeypatch):
     assert len(started) == 1
 
 
+# -- the whole build, and check ---------------------------------------------------------------
+
+
+def slow_reader(how: str = "busy"):
+    """A stand-in for `sources.read_sources` that never finishes (busy, or blocked in a call)."""
+
+    def read(*args, **kwargs):
+        if how == "sleep":
+            time.sleep(60)
+        spin(60)
+        raise AssertionError("not stopped")
+
+    return read
+
+
+@pytest.mark.parametrize("how", ["busy", "sleep"])
+def test_the_bound_covers_reading_the_sources(built_project, monkeypatch, how):
+    import briefgen.sources
+
+    monkeypatch.setattr(briefgen.sources, "read_sources", slow_reader(how))
+    before = outputs(built_project)
+    begun = time.perf_counter()
+    with pytest.raises(BriefgenError) as caught:
+        build(built_project, limits=Limits(seconds=0.5, memory_mb=None))
+    assert time_error("0.5", "reading the sources").match(caught.value.lines()[0])
+    assert time.perf_counter() - begun < 10
+    assert outputs(built_project) == before
+
+
+def test_the_bound_covers_a_check(project, monkeypatch):
+    import briefgen.sources
+    from briefgen.build import check
+
+    monkeypatch.setattr(briefgen.sources, "read_sources", slow_reader())
+    with pytest.raises(BriefgenError) as caught:
+        check(project, limits=Limits(seconds=0.3, memory_mb=None))
+    assert time_error("0.3", "reading the sources", "check").match(caught.value.lines()[0])
+    monkeypatch.undo()
+    report = check(project, limits=Limits(seconds=30, memory_mb=None))  # the same, quick reader
+    assert report.verified is not None and not report.diagnostics.errors
+
+
+def test_the_memory_bound_covers_checking_too(built_project, monkeypatch):
+    import briefgen.anchor
+
+    def greedy(*args, **kwargs):
+        hoard = []
+        for _ in range(2000):  # up to 4 GB, 2 MB at a time
+            hoard.append(b"x" * (2 * MB))
+        raise AssertionError("not stopped")
+
+    monkeypatch.setattr(briefgen.anchor, "locate", greedy)
+    before = outputs(built_project)
+    bound = round(resident_bytes() / MB) + 100
+    with pytest.raises(BriefgenError) as caught:
+        build(built_project, limits=Limits(seconds=None, memory_mb=bound))
+    assert memory_error(bound, "checking the excerpts").match(caught.value.lines()[0])
+    assert outputs(built_project) == before
+
+
+#: Run the CLI with a reader of sources that takes 30 s (as a quadratic parser could, on a large
+#: and odd source).
+SLOW_CLI = (
+    "import sys, time, briefgen.sources as s\n"
+    "real = s.read_sources\n"
+    "s.read_sources = lambda *a, **k: (time.sleep(30), real(*a, **k))[1]\n"
+    "from briefgen.cli import main\n"
+    "sys.argv[0] = 'briefgen'\n"
+    "main()\n"
+)
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_cli_a_source_slow_to_read_stops_at_the_bound(built_project, command):
+    before = outputs(built_project)
+    begun = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", SLOW_CLI, command, str(built_project), "--max-seconds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    pattern = time_error("1", "reading the sources", command)
+    assert pattern.match(result.stderr.strip()), result.stderr
+    assert time.perf_counter() - begun < 20  # not the reader's 30 s
+    assert outputs(built_project) == before
+
+
+def test_cli_check_takes_the_limits_too(project):
+    result = run_cli("check", str(project), "--max-seconds", "-1")
+    assert result.returncode == 2 and "--max-seconds" in result.stderr
+    result = run_cli("check", str(project), "--max-seconds", "60", "--max-memory", "4096")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("thread", [False, True], ids=["main-thread", "other-thread"])
+def test_an_import_is_never_cut_off_halfway(tmp_path, monkeypatch, thread):
+    """Past the bound inside an import, the interruption waits for the import to finish: a
+    module left half imported could break the next build of a `watch` process."""
+    name = f"briefgen_slow_import_{'thread' if thread else 'main'}"
+    (tmp_path / f"{name}.py").write_text(
+        "import time\n"
+        "deadline = time.perf_counter() + 0.8\n"
+        "while time.perf_counter() < deadline:\n"
+        "    pass\n"
+        "COMPLETE = True\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, name, raising=False)
+
+    def work():
+        importlib.import_module(name)
+        spin(30)
+
+    found: list[BaseException] = []
+
+    def run():
+        try:
+            Guard(Limits(0.1, None), "importing").run(work)
+        except BaseException as exc:
+            found.append(exc)
+
+    begun = time.perf_counter()
+    if thread:
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join(30)
+    else:
+        run()
+    took = time.perf_counter() - begun
+    assert len(found) == 1 and isinstance(found[0], BriefgenError), found
+    assert "exceeded the time limit of 0.1 s" in str(found[0])
+    assert sys.modules[name].COMPLETE
+    assert 0.8 <= took < 10
+
+
 # -- memory ---------------------------------------------------------------------------------------
 
 
-def memory_error(mb: float, phase: str = "PDF") -> re.Pattern:
+def memory_error(mb: float, phase: str = "rendering the PDF", subject: str = "build") -> re.Pattern:
+    """The message of a build (or check) stopped at its memory bound; `phase` is a regex."""
+    written = "; nothing was written" if subject == "build" else ""
     return re.compile(
-        rf"^briefgen: error: rendering the {phase} needed more than {mb:g} MB of memory "
-        r"\(--max-memory\); stopped; nothing was written\. A higher limit: --max-memory MB or "
-        r"BRIEFGEN_MAX_MEMORY_MB=MB \(0: no limit\)$"
+        rf"^briefgen: error: the {subject} exceeded the memory limit of {mb:g} MB "
+        rf"\(--max-memory\) while {phase}; stopped{written}\. A higher limit: --max-memory MB "
+        r"or BRIEFGEN_MAX_MEMORY_MB=MB \(0: no limit\)$"
     )
 
 
@@ -311,7 +459,8 @@ def test_cli_memory_bound_below_what_the_process_already_uses(project):
     edit_title(project)
     result = run_cli("build", str(project), "--no-pdf", "--max-memory", "1")
     assert result.returncode == 1
-    assert memory_error(1, "brief").match(result.stderr.strip()), result.stderr
+    # Past the bound from the start: stopped at once, at whatever it was doing.
+    assert memory_error(1, ".+").match(result.stderr.strip()), result.stderr
     assert outputs(project) == before
 
 
@@ -338,7 +487,9 @@ def test_cli_a_pathological_brief_past_its_memory_bound_stops_cleanly(project):
     begun = time.perf_counter()
     result = run_cli("build", str(project), "--max-memory", str(bound), "--max-seconds", "0")
     assert result.returncode == 1, result.stderr
-    assert memory_error(bound, "(brief|PDF)").match(result.stderr.strip()), result.stderr
+    assert memory_error(bound, "rendering the (brief|PDF)").match(result.stderr.strip()), (
+        result.stderr
+    )
     assert outputs(project) == before
     print(f"\nstopped at {bound} MB after {time.perf_counter() - begun:.1f} s")
 
