@@ -13,6 +13,7 @@ import dataclasses
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from bs4 import BeautifulSoup
 from conftest import OUTLINE, REPO, SOURCE_A, write_project
 
 from briefgen.build import build, verify
-from briefgen.cite import STYLES, csl_item, format_citations, plain_text, resolve_style
+from briefgen.cite import STYLES, csl_item, format_citations, plain_text, processor, resolve_style
 from briefgen.errors import Diagnostics
 from briefgen.project import Project
 from briefgen.render import build_context
@@ -224,6 +225,80 @@ def test_language_other_than_english_uses_its_locale(tmp_path):
         "Roe, Jane. \u201eLavrov in Baghdad\u201c. Example Post, 5. Februar 2023. "
         "https://example.org/lavrov.",
     ]
+
+
+# --- pandoc on pipes: no temp file for a killed build to leave behind ------------------------
+
+#: A title with CSL-JSON's own markup (<i>), Markdown's, and characters that need care.
+ODD = src(
+    "odd",
+    title="On <i>Pravda</i>, *stars*, _lines_ and “quotes” — ünïcødé $1 @x",
+    publisher="Ex & Co",
+)
+ODD_NOTES = [[("odd", None)], [("lee", "p. 9")]]
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch) -> Path:
+    """An empty temp folder of the test's own (for pandoc too), and no cached formatting."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    monkeypatch.setattr(processor, "_CACHE", {})
+    return folder
+
+
+def test_pandoc_reads_the_data_from_its_standard_input_and_leaves_no_file(private_tmp, monkeypatch):
+    commands = []
+    real_run = subprocess.run
+
+    def run(command, **kwargs):
+        commands.append((command, kwargs.get("input")))
+        return real_run(command, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", run)
+    done = format_citations(style("chicago"), {**ITEMS, "odd": csl_item(ODD)}, ODD_NOTES, None)
+    # CSL-JSON's markup is read as in a .json file: <i> is italics, Markdown's is plain text.
+    assert [plain_text(n) for n in done.notes] == [
+        "“On *Pravda*, *Stars*, _Lines_ and ‘Quotes’ — Ünïcødé $1 @x,” Ex & Co.",
+        "Ann Lee and Bo Ng, *Russia and Iraq: Resilience Amid Instability* (Example Center, 2024), "
+        "9, https://example.org/lee.",
+    ]
+    [(command, stdin)] = commands
+    assert command[1:3] == ["--data-dir", str(processor.PANDOC_DATA_DIR)]
+    assert not [arg for arg in command if arg.startswith("--bibliography")]
+    assert stdin.startswith("---\nbibliography: 'data:application/json;base64,")
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_pandocs_data_folder_holds_nothing_pandoc_reads():
+    """Else pandoc would take a template, a translation or a style from it."""
+    names = {p.name for p in processor.PANDOC_DATA_DIR.iterdir()}
+    pandocs = {"templates", "translations", "csl", "defaults", "filters", "init.lua"}
+    assert processor.PANDOC_DATA_DIR.is_dir() and not names & pandocs
+
+
+def test_a_pandoc_too_old_for_a_data_url_gets_a_temp_file_removed_after(private_tmp, monkeypatch):
+    items = {**ITEMS, "odd": csl_item(ODD)}
+    wanted = format_citations(style("chicago"), items, ODD_NOTES, None)
+    monkeypatch.setattr(processor, "_CACHE", {})
+    real = processor.run_pandoc
+    files = []
+
+    def old_pandoc(args, stdin):
+        if "bibliography: 'data:" in stdin:
+            message = "Could not determine bibliography format for data:application/json\n"
+            return subprocess.CompletedProcess(args, 64, "", message)
+        [path] = [Path(a.split("=", 1)[1]) for a in args if a.startswith("--bibliography=")]
+        assert path.is_file() and path.is_relative_to(private_tmp)
+        files.append(path)
+        return real(args, stdin)
+
+    monkeypatch.setattr(processor, "run_pandoc", old_pandoc)
+    assert format_citations(style("chicago"), items, ODD_NOTES, None) == wanted
+    assert len(files) == 1
+    assert list(private_tmp.iterdir()) == []
 
 
 # --- bibliographic data: ref: to a BibTeX or CSL-JSON entry ----------------------------------

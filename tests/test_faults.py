@@ -12,11 +12,16 @@ everything succeeded.
   (`-s` shows it): most land before the writes, since imports and rendering take most of the time.
 - `test_a_build_killed_at_every_step_of_its_writes`: so the short window of the writes is covered
   deterministically too, a forked build kills itself after each fsync and each rename in turn.
+- `test_a_build_killed_while_pandoc_runs_leaves_no_temp_files`: the citations' pandoc run (a
+  stand-in that never ends) is where a kill used to leave temp folders in the system's temp folder.
+
+Every killed build gets a temp folder of its own (TMPDIR), which must stay empty.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import errno
 import json
 import os
@@ -178,11 +183,11 @@ def kill_at_random(scenario: Scenario, runs: int, seed: int) -> collections.Coun
     print(f"\n{runs} kills (run time {took[False]:.2f} s html, {took[True]:.2f} s pdf):")
     for phase, count in sorted(phases.items()):
         print(f"  {count:3d}  {phase}")
-    # Known, outside output/: a kill while pandoc runs leaves the citation step's temp folders
-    # (tempfile.TemporaryDirectory in briefgen/cite/processor.py) in TMPDIR.
+    # Nothing outside output/ either: pandoc runs on pipes (briefgen/cite/processor.py).
     time.sleep(0.5)  # an orphaned pandoc finishing
-    left = sorted(p.name.rsplit("-", 1)[0] for p in scratch.iterdir())
-    print(f"  left in TMPDIR: {dict(collections.Counter(left))}")
+    left = sorted(p.name for p in scratch.iterdir())
+    print(f"  left in TMPDIR: {len(left)} {left}")
+    assert left == []
     return phases
 
 
@@ -193,6 +198,70 @@ def test_builds_killed_at_random_moments(scenario):
 @pytest.mark.slow
 def test_builds_killed_at_random_moments_50_times(scenario):
     assert sum(kill_at_random(scenario, 50, seed=1128).values()) == 50
+
+
+# -- killed while pandoc runs --------------------------------------------------------------------
+
+#: A stand-in for pandoc that says it has started (its process id, in a file) and never ends.
+FAKE_PANDOC = """#!/bin/sh
+echo $$ > "$BRIEFGEN_TEST_MARK.part" && mv "$BRIEFGEN_TEST_MARK.part" "$BRIEFGEN_TEST_MARK"
+exec sleep 120
+"""
+#: `python -m briefgen`, with the stand-in as its pandoc.
+WITH_FAKE_PANDOC = (
+    "import os, sys\n"
+    "import briefgen.cite.processor as processor\n"
+    "processor.pandoc_path = lambda: os.environ['BRIEFGEN_TEST_PANDOC']\n"
+    "from briefgen.cli import main\n"
+    "sys.argv[0] = 'briefgen'\n"
+    "main()\n"
+)
+
+
+@pytest.mark.parametrize("pdf", [False, True], ids=["html", "pdf"])
+def test_a_build_killed_while_pandoc_runs_leaves_no_temp_files(scenario, tmp_path, pdf):
+    """Killed while pandoc formats the citations (in the background, after the checks): nothing
+    is left in the build's temp folder (nor in output/), and the next build is whole."""
+    fake = tmp_path / "pandoc"
+    fake.write_text(FAKE_PANDOC)
+    fake.chmod(0o755)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    mark = tmp_path / "pandoc.pid"
+    env = {
+        **os.environ,
+        "TMPDIR": str(scratch),
+        "BRIEFGEN_TEST_PANDOC": str(fake),
+        "BRIEFGEN_TEST_MARK": str(mark),
+    }
+    scenario.reset()
+    args = [str(scenario.root), *([] if pdf else ["--no-pdf"])]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WITH_FAKE_PANDOC, "build", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not mark.exists():
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, "pandoc never started"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+        if mark.exists():  # the stand-in outlives the build it was started by
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(mark.read_text()), signal.SIGKILL)
+    assert sorted(p.name for p in scratch.iterdir()) == []
+    assert scenario.files() == scenario.old  # killed before any write
+    assert temp_files(scenario.root) == []
+    scenario.recover(pdf)
 
 
 # -- killed at every step of the writes ---------------------------------------------------------

@@ -8,11 +8,20 @@ to `#ref-ID` become links to the brief's source list (`#src-ID`), and everything
 Results are cached in memory by a hash of their inputs (the screen and print HTML share one
 run, and `watch` reruns pandoc only when a citation, a source or the style changes).
 
+Pandoc runs with no temporary file or folder, so a build killed while it runs leaves nothing
+behind: the document comes on its standard input, with the CSL-JSON items in its YAML metadata as
+a `data:` URL (`bibliography: 'data:application/json;base64,...'`: read exactly as a `.json`
+bibliography file would be), and the HTML comes back on its standard output. Its data folder is
+briefgen's own package folder, which holds none of the files pandoc looks for there (templates,
+translations, CSL styles), so that pandoc uses its built-in ones and never the user's. Only a
+pandoc too old to take a bibliography as a `data:` URL is given a temp file instead.
+
 See docs/citations.md for why pandoc and not citeproc-py (correctness and speed, measured).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib.util
 import json
@@ -69,20 +78,26 @@ def pandoc_path() -> str:
 PANDOC_RTS = "-H16m"
 
 
+#: pandoc's data folder (`--data-dir`): this package's folder, which holds nothing pandoc looks
+#: for there (`templates/`, `translations/`, `csl/`, `defaults/`, `filters/`, `init.lua`), so
+#: pandoc uses its built-in files and never the user's own (`~/.local/share/pandoc`). A folder that
+#: is always there, and never a temp folder that a killed build would leave behind.
+PANDOC_DATA_DIR = Path(__file__).resolve().parent
+
+
 def run_pandoc(args: list[str], stdin: str) -> subprocess.CompletedProcess:
     """pandoc with `args` reading `stdin` (UTF-8 text in and out), with no user data folder."""
     env = dict(os.environ)
     env.setdefault("GHCRTS", PANDOC_RTS)  # the user's own setting wins
-    with tempfile.TemporaryDirectory(prefix="briefgen-pandoc-") as data_dir:
-        return subprocess.run(
-            [pandoc_path(), "--data-dir", data_dir, *args],
-            input=stdin,
-            capture_output=True,
-            encoding="utf-8",
-            errors="replace",
-            check=False,
-            env=env,
-        )
+    return subprocess.run(
+        [pandoc_path(), "--data-dir", str(PANDOC_DATA_DIR), *args],
+        input=stdin,
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        check=False,
+        env=env,
+    )
 
 
 def format_citations(
@@ -112,28 +127,39 @@ def _format(style, items, notes, lang) -> Formatted:
         + "]"
         for note in notes
     )
-    with tempfile.TemporaryDirectory(prefix="briefgen-csl-") as folder:
-        bib = Path(folder) / "items.json"
-        bib.write_text(json.dumps(list(items.values()), ensure_ascii=False), encoding="utf-8")
-        args = [
-            "--citeproc",
-            "--from=markdown",
-            "--to=html",
-            "--wrap=none",
-            f"--csl={style.path}",
-            f"--bibliography={bib}",
-            "--metadata=link-citations:true",
-            "--metadata=link-bibliography:true",
-        ]
-        if lang:
-            args.append(f"--metadata=lang:{lang}")
-        result = run_pandoc(args, document)
+    args = [
+        "--citeproc",
+        "--from=markdown",
+        "--to=html",
+        "--wrap=none",
+        f"--csl={style.path}",
+        "--metadata=link-citations:true",
+        "--metadata=link-bibliography:true",
+    ]
+    if lang:
+        args.append(f"--metadata=lang:{lang}")
+    bibliography = json.dumps(list(items.values()), ensure_ascii=False).encode("utf-8")
+    # The items travel inside the document (see the module's docstring): no file to leave behind.
+    url = "data:application/json;base64," + base64.b64encode(bibliography).decode("ascii")
+    result = run_pandoc(args, f"---\nbibliography: '{url}'\n---\n\n{document}\n")
+    if result.returncode != 0 and "Could not determine bibliography format" in result.stderr:
+        result = _format_from_file(args, document, bibliography)  # an old pandoc
     if result.returncode != 0:
         raise BriefgenError(
             f"citation style '{style.name}' ({style.path.name}) could not be applied: "
             + (result.stderr.strip() or f"pandoc exited with status {result.returncode}")
         )
     return _parse(result.stdout, style, len(notes), style.puts_punctuation_in_quotes(lang))
+
+
+def _format_from_file(
+    args: list[str], document: str, bibliography: bytes
+) -> subprocess.CompletedProcess:
+    """For a pandoc that reads a bibliography only from a file (by its extension): a temp file."""
+    with tempfile.TemporaryDirectory(prefix="briefgen-csl-") as folder:
+        path = Path(folder) / "items.json"
+        path.write_bytes(bibliography)
+        return run_pandoc([*args, f"--bibliography={path}"], document)
 
 
 def _parse(html: str, style, count: int, in_quotes: bool) -> Formatted:
