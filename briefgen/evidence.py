@@ -109,6 +109,30 @@ def _contrast(one: str, two: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
+READABLE = 4.5  # WCAG AA contrast for the counts printed on a shaded cell
+
+
+def _best_contrast(level: float, pal: Palette) -> float:
+    """The better of paper-coloured and ink-coloured text on the accent at `level`."""
+    shade = _mix(pal.accent, pal.paper, level)
+    return max(_contrast(pal.paper, shade), _contrast(pal.ink, shade))
+
+
+def _readable_level(level: float, pal: Palette) -> float:
+    """`level`, or the nearest shading on which ink or paper text reaches READABLE contrast.
+
+    Mid shades of the accent can leave neither dark nor light text readable; cells in that band
+    move to its nearer edge, so the order of shading (more notes, stronger) is kept.
+    """
+    if _best_contrast(level, pal) >= READABLE:
+        return level
+    steps = [k / 200 for k in range(201)]
+    readable = [s for s in steps if _best_contrast(s, pal) >= READABLE]
+    if not readable:
+        return level
+    return min(readable, key=lambda s: (abs(s - level), s))
+
+
 DEFAULT_PALETTE = Palette()
 _PALETTE: ContextVar[Palette | None] = ContextVar("evidence_palette", default=None)
 
@@ -553,7 +577,8 @@ def _cell(x: float, y: float, w: float, cell: Cell, largest: int, row: Row, col:
     if not cell.total:
         parts.append(text(cx, cy + 4, "–", 11, "ev-muted", text_anchor="middle"))
         return "".join(parts) + "</g>"
-    level = 0.14 + 0.86 * cell.total / largest
+    pal = _pal()
+    level = _readable_level(0.14 + 0.86 * cell.total / largest, pal)
     parts.append(
         tag(
             "rect",
@@ -567,7 +592,6 @@ def _cell(x: float, y: float, w: float, cell: Cell, largest: int, row: Row, col:
             class_="ev-heat",
         )
     )
-    pal = _pal()
     shade = _mix(pal.accent, pal.paper, level)
     ink = "ev-paper" if _contrast(pal.paper, shade) > _contrast(pal.ink, shade) else "ev-ink"
     quoted = f"{cell.quotes} quoted"

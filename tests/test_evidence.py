@@ -362,3 +362,31 @@ def test_many_sources_show_numbers_only():
     assert "Outlet number 1" not in shown and "1 quoted" not in shown
     assert [str(n) for n in range(1, 15)] == shown[:14]  # the column numbers
     assert "Outlet number 14" in svg  # still named, in the column's tooltip
+
+
+@pytest.mark.parametrize(
+    "colors",
+    [{}, {"accent": "#036"}, {"accent": "#c0392b"}, {"accent": "#2e86de", "ink": "#222222"}],
+    ids=["default", "navy", "red", "light-blue"],
+)
+def test_every_count_on_a_shaded_cell_is_readable(colors):
+    """Counts on the map's shaded cells reach WCAG AA contrast (4.5:1) at every shading, in any
+    house colour: a mid shade on which neither ink nor paper text is readable is never used."""
+    from briefgen.evidence import Cell, Column, EvidenceMap, Palette, Row, _contrast, _hex6, _mix
+
+    palette = Palette(**{k: _hex6(v) for k, v in colors.items()})
+    largest = 60
+    columns = tuple(Column(f"s{k}", k, f"S{k}", f"Source {k}", None) for k in (1, 2))
+    rows = tuple(
+        Row(f"r{n}", n, f"Row {n}", (Cell(quotes=1, citations=n - 1), Cell(quotes=largest)))
+        for n in range(1, largest + 1)
+    )
+    root = parse_svg(map_svg(EvidenceMap(rows, columns), palette))
+    cells = [g for g in root.iter(f"{SVG}g") if g.get("class") == "ev-cell"]
+    assert len(cells) == 2 * largest
+    for cell in cells:
+        heat = cell.find(f"{SVG}rect")
+        shade = _mix(heat.get("fill"), palette.paper, float(heat.get("fill-opacity")))
+        for label in cell.findall(f"{SVG}text"):
+            ratio = _contrast(label.get("fill"), shade)
+            assert ratio >= 4.5, (label.text, heat.get("fill-opacity"), round(ratio, 2))
