@@ -7,9 +7,13 @@ quotes. briefgen never edits a source file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+import threading
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 from .cite.items import CSL_TYPES
@@ -131,6 +135,14 @@ def read_source(path: Path, diags: Diagnostics) -> Source | None:
             "save the source as plain text (.txt)",
         )
         return None
+    except HTMLUnreadable as exc:
+        diags.error(
+            path,
+            body_line,
+            1,
+            f"the HTML cannot be read ({exc}); save the source as plain text (.txt)",
+        )
+        return None
     return Source(
         id=path.stem,
         path=path,
@@ -239,39 +251,311 @@ def body_text(body: str, suffix: str) -> str:
     if suffix == ".txt":
         return body
     if suffix == ".md":
-        import markdown
-
-        body = markdown.markdown(body, extensions=["extra"])
+        body = markdown_html(body)
     return html_text(body)
+
+
+# -- Markdown ---------------------------------------------------------------------------------
+#
+# Python-Markdown looks for the ']' that closes every '[' (a link, an image, a reference, a
+# footnote) by reading on to the end of the text, so a text with many '[' that nothing closes
+# took time in proportion to the square of its length (12 KB of "[x " took 13 s). Two changes,
+# each leaving the HTML Python-Markdown makes as it was, make that time linear:
+#
+# - a '[' with no ']' after it in the text being read can start none of those: before the inline
+#   patterns run, each such '[' is swapped for a private-use character that does not occur in
+#   the source (a plain character to Markdown, as '[' is when it starts nothing), and swapped
+#   back in the HTML. A '[' after a backslash (an escape) or after '<!' (HTML) is left as it is,
+#   and so is every '[' when an abbreviation (`*[A[B]: ...`) has one.
+# - the link, image and reference patterns first ask `_Brackets` whether their '[' is closed
+#   (one pass over the text's brackets, kept until the text changes) and give up at once when it
+#   is not, as they would after reading to the end. Python-Markdown's `getText` is the rule.
+
+
+def markdown_html(body: str) -> str:
+    """The HTML Python-Markdown (with "extra") makes of `body`, in time linear in its length."""
+    md = _markdown()
+    mark = next((c for c in _PRIVATE_USE if c not in body), None)
+    md.treeprocessors["briefgen-lone-brackets"].mark = mark
+    html = md.reset().convert(body)
+    return html.replace(mark, "[") if mark else html
+
+
+_PRIVATE_USE = [chr(c) for c in range(0xE000, 0xF900)]
+_BRACKET = re.compile(r"[\[\]]")
+_LONE_BRACKET = re.compile(r"(?<!\\)(?<!<!)\[")
+_local = threading.local()
+
+
+def _markdown():
+    """This thread's Markdown converter (one per thread: a converter keeps state while it works)."""
+    md = getattr(_local, "markdown", None)
+    if md is None:
+        import markdown
+        from markdown.treeprocessors import Treeprocessor
+        from markdown.util import AtomicString
+
+        class LoneBrackets(Treeprocessor):
+            """Swaps each '[' with no ']' after it in its text for `mark` (see above)."""
+
+            mark: str | None = None
+
+            def run(self, root) -> None:
+                found = self.md.treeprocessors
+                abbrs = getattr(found["abbr"], "abbrs", ()) if "abbr" in found else ()
+                if self.mark is None or any("[" in a for a in abbrs):
+                    return  # an abbreviation with a '[' in it is looked for in the text
+                for element in root.iter():
+                    for attr in ("text", "tail"):
+                        text = getattr(element, attr)
+                        if not text or isinstance(text, AtomicString):
+                            continue  # code: not read for links
+                        last = text.rfind("]")
+                        if text.find("[", last + 1) >= 0:
+                            rest = _LONE_BRACKET.sub(self.mark, text[last + 1 :])
+                            setattr(element, attr, text[: last + 1] + rest)
+
+        md = markdown.Markdown(extensions=["extra"])
+        md.treeprocessors.register(LoneBrackets(md), "briefgen-lone-brackets", 21)  # before inline
+        brackets = _Brackets()
+        for name in (
+            "reference",
+            "link",
+            "image_link",
+            "image_reference",
+            "short_reference",
+            "short_image_ref",
+        ):
+            md.inlinePatterns[name].handleMatch = brackets.guard(md.inlinePatterns[name])
+        _local.markdown = md
+    return md
+
+
+class _Brackets:
+    """Whether Python-Markdown's `getText(data, index)` finds the ']' closing a '['.
+
+    `getText` counts from 1 at `index` (just after the '['), adding one for each '[' and taking
+    one for each ']', and succeeds where the count first reaches 0. So it succeeds if and only
+    if, after `index`, the running count of brackets of the whole text falls below its value at
+    `index`: one pass over the text's brackets (their running counts, and the lowest count from
+    each bracket on) answers that for every `index`.
+    """
+
+    def __init__(self) -> None:
+        self.data: str | None = None
+
+    def guard(self, processor):
+        """`processor.handleMatch`, giving up at once where `getText` would fail."""
+        handle = processor.handleMatch
+
+        def handle_match(m, data):
+            if not self.closes(data, m.end(0)):
+                return None, None, None  # what handleMatch returns when getText fails
+            return handle(m, data)
+
+        return handle_match
+
+    def closes(self, data: str, index: int) -> bool:
+        if data is not self.data:
+            positions, counts, count = [], [], 0
+            for bracket in _BRACKET.finditer(data):
+                count += 1 if bracket.group() == "[" else -1
+                positions.append(bracket.start())
+                counts.append(count)
+            lowest = counts[:]  # lowest[k]: the lowest count from bracket k on
+            for k in range(len(counts) - 2, -1, -1):
+                lowest[k] = min(counts[k], lowest[k + 1])
+            self.data, self.positions, self.counts, self.lowest = data, positions, counts, lowest
+        k = bisect_left(self.positions, index)  # the brackets before `index`: k of them
+        before = self.counts[k - 1] if k else 0
+        return k < len(self.positions) and self.lowest[k] < before
+
+
+#: What Beautiful Soup's html.parser tree builder does with some elements, kept here as data:
+#: void elements close at once, pre and textarea keep their white space, and the text inside rt,
+#: rp, style, script and template is not the page's text.
+_VOID = {
+    "area", "base", "basefont", "bgsound", "br", "col", "command", "embed", "frame", "hr",
+    "image", "img", "input", "isindex", "keygen", "link", "menuitem", "meta", "nextid", "param",
+    "source", "spacer", "track", "wbr",
+}  # fmt: skip
+_PRESERVE_SPACE = {"pre", "textarea"}
+_OTHER_STRINGS = {"rt", "rp", "style", "script", "template"}
+_ASCII_SPACES = " \n\t\f\r"
 
 
 def html_text(html: str) -> str:
     """Visible text of an HTML fragment or page, one line per block, scripts and styles dropped.
 
-    One walk over the tree (not bs4's insert_before/insert_after around every block element,
-    which costs time in proportion to the depth: 5,000 nested <div> took 13 s).
+    One pass of the standard library's HTML tokenizer, building no tree. The text is what the
+    tree Beautiful Soup builds with the same tokenizer ("html.parser") gives when walked (the
+    tests compare the two on the example, the fixtures, generated sources and random markup):
+    an end tag closes the most recent open element of its name and all open inside it, and
+    one with no open element is ignored; void elements close at once; a run of text that is
+    all white space (outside pre and textarea) counts as one space or one line break;
+    comments, declarations and processing instructions are no text, CDATA sections are.
     """
-    from bs4 import BeautifulSoup, CData, NavigableString, Tag
-
-    soup = BeautifulSoup(html, "html.parser")
-    parts: list[str] = []
-    # A stack of (the children still to visit, whether the element is a block); no recursion.
-    stack = [(iter(soup.contents), False)]
-    while stack:
-        children, block = stack[-1]
-        node = next(children, None)
-        if node is None:
-            stack.pop()
-            if block:
-                parts.append("\n")
-        elif isinstance(node, Tag):
-            if node.name in _HIDDEN:
-                continue
-            is_block = node.name in _BLOCKS
-            if is_block:
-                parts.append("\n")
-            stack.append((iter(node.contents), is_block))
-        elif type(node) in (NavigableString, CData):  # what get_text() keeps: no comments
-            parts.append(str(node))
-    text = re.sub(r"[ \t\r\f\v]+", " ", "".join(parts))
+    parser = _VisibleText()
+    try:
+        parser.feed(html)
+        parser.close()
+    except AssertionError as exc:  # html.parser's refusal ("unknown status keyword ...")
+        raise HTMLUnreadable(str(exc)) from None
+    text = re.sub(r"[ \t\r\f\v]+", " ", parser.finish())
     return re.sub(r"\n\s*\n\s*", "\n\n", text).strip() + "\n"
+
+
+class HTMLUnreadable(ValueError):
+    """Markup the HTML tokenizer refuses (a marked section it does not know: '<![x[')."""
+
+
+class _VisibleText(HTMLParser):
+    """The visible text of a page, as html.parser's events arrive (see `html_text`)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.parts: list[str] = []  # the text so far, with a line break at each block's edges
+        self.data: list[str] = []  # the run of text since the last tag
+        self.stack: list[str] = []  # the open elements
+        self.open: dict[str, int] = {}  # open elements by name
+        self.hidden = 0  # open elements whose content is not shown (_HIDDEN)
+        self.preserve = 0  # open pre and textarea elements
+        self.other_strings = 0  # open elements whose text is not the page's (_OTHER_STRINGS)
+        self.closed_voids: list[str] = []  # void elements closed at once: their end tag is moot
+
+    # -- the tree, as a stack of open elements
+
+    def _push(self, name: str) -> None:
+        self.stack.append(name)
+        self.open[name] = self.open.get(name, 0) + 1
+        if name in _BLOCKS and not self.hidden:
+            self.parts.append("\n")
+        self.hidden += name in _HIDDEN
+        self.preserve += name in _PRESERVE_SPACE
+        self.other_strings += name in _OTHER_STRINGS
+
+    def _pop(self) -> str:
+        name = self.stack.pop()
+        self.open[name] -= 1
+        self.hidden -= name in _HIDDEN
+        self.preserve -= name in _PRESERVE_SPACE
+        self.other_strings -= name in _OTHER_STRINGS
+        if name in _BLOCKS and not self.hidden:
+            self.parts.append("\n")
+        return name
+
+    def _close(self, name: str) -> None:
+        self._end_text()
+        if self.open.get(name):
+            while self._pop() != name:
+                pass
+
+    def _end_text(self, kind: str = "text") -> None:
+        """End the current run of `kind`: 'text', 'cdata' or 'other' (a comment, a declaration)."""
+        if not self.data:
+            return
+        text = "".join(self.data)
+        self.data = []
+        if not self.preserve and not text.strip(_ASCII_SPACES):
+            text = "\n" if "\n" in text else " "
+        shown = kind == "cdata" or (kind == "text" and not self.other_strings)
+        if shown and not self.hidden:
+            self.parts.append(text)
+
+    def finish(self) -> str:
+        self._end_text()
+        while self.stack:
+            self._pop()
+        return "".join(self.parts)
+
+    # -- html.parser's events
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self._end_text()
+        self._push(tag)
+        if tag in _VOID:
+            self._close(tag)
+            self.closed_voids.append(tag)
+
+    def handle_startendtag(self, tag, attrs) -> None:
+        self._end_text()
+        self._push(tag)
+        self._close(tag)
+
+    def handle_endtag(self, tag) -> None:
+        if tag in self.closed_voids:
+            self.closed_voids.remove(tag)
+        else:
+            self._end_text()
+            self._close(tag)
+
+    def handle_data(self, data) -> None:
+        self.data.append(data)
+
+    def handle_charref(self, name) -> None:
+        self.data.append(_charref(name))
+
+    def handle_entityref(self, name) -> None:
+        self.data.append(_entities().get(name, "&" + name))
+
+    def handle_comment(self, data) -> None:
+        self._end_text()
+        self.data.append(data)
+        self._end_text("other")
+
+    def handle_decl(self, decl) -> None:
+        self.handle_comment(decl)
+
+    def handle_pi(self, data) -> None:
+        self.handle_comment(data)
+
+    def unknown_decl(self, data) -> None:
+        if data.upper().startswith("CDATA["):  # a CDATA section is text, wherever it is
+            self._end_text()
+            self.data.append(data[6:])
+            self._end_text("cdata")
+        else:
+            self.handle_comment(data)
+
+
+@functools.cache
+def _entities() -> dict[str, str]:
+    """Named character references, each also without its ';' (the first of a name wins)."""
+    from html.entities import html5
+
+    names: dict[str, str] = {}
+    for name, chars in sorted(html5.items()):
+        names.setdefault(name.removesuffix(";"), chars)
+    return names
+
+
+_DECIMAL_REF = re.compile("^([0-9]+)(.*)")
+_HEX_REF = re.compile("^([0-9a-f]+)(.*)")
+
+
+def _charref(name: str) -> str:
+    """A numeric character reference's text, as the HTML standard resolves it ('&#' left off).
+
+    U+0000, surrogates and numbers beyond U+10FFFF give U+FFFD; 0x80-0x9F are read as
+    Windows-1252 where it has a character there (what pages mislabelled as such hold). What
+    follows the number, if anything, stays text.
+    """
+    base, body, pattern = 10, name, _DECIMAL_REF
+    if name[:1] in ("x", "X"):
+        base, body, pattern = 16, name[1:], _HEX_REF
+    rest = ""
+    try:
+        number = int(body, base)
+    except ValueError:
+        match = pattern.search(body)
+        if match is None:
+            return body
+        number, rest = int(match.group(1), base), match.group(2)
+    if number == 0 or number > 0x10FFFF or 0xD800 <= number <= 0xDFFF:
+        return "\ufffd" + rest
+    if 0x80 <= number <= 0x9F:
+        try:
+            return bytes([number]).decode("cp1252") + rest
+        except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D
+            pass
+    return chr(number) + rest
