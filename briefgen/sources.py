@@ -63,11 +63,24 @@ def find_source_files(project: Project) -> list[Path]:
     )
 
 
-def read_sources(project: Project, diags: Diagnostics) -> dict[str, Source]:
-    """Every readable source by id; problems go to `diags` (a broken source is left out)."""
+def read_sources(project: Project, diags: Diagnostics, cache=None) -> dict[str, Source]:
+    """Every readable source by id; problems go to `diags` (a broken source is left out).
+
+    What reading a file costs most (its reader's text, and that folded by `textnorm.normalize`)
+    is taken from `cache` (a `sourcecache.SourceCache`; by default the project's, read only)
+    when the file's bytes are those cached; what is not there is made and put in `cache`, which
+    the caller saves once its run has succeeded. `normalize` then answers for these texts at
+    once (`textnorm.remember`).
+    """
+    from .sourcecache import SourceCache
+    from .textnorm import normalize, remember
+
+    cache = cache if cache is not None else SourceCache(project)
+    inside = project.contains(project.sources_dir)
     sources: dict[str, Source] = {}
+    known = {}
     for path in find_source_files(project):
-        if not project.contains(path):
+        if not (inside and not path.is_symlink()) and not project.contains(path):
             diags.error(
                 path,
                 1,
@@ -85,13 +98,22 @@ def read_sources(project: Project, diags: Diagnostics) -> dict[str, Source]:
                 f"({sources[path.stem].path.name} and {path.name}); rename one",
             )
             continue
-        source = read_source(path, diags)
+        source = read_source(path, diags, cache)
         if source is not None:
             sources[source.id] = source
+            suffix = path.suffix.lower()
+            key = cache.key(source.digest, suffix)
+            normalized = known.get(source.text) or cache.normalized(key)
+            if normalized is None:
+                normalized = normalize(source.text)
+                cache.put(key, None if suffix == ".txt" else source.text, normalized)
+            known[source.text] = normalized
+    remember(known)
     return sources
 
 
-def read_source(path: Path, diags: Diagnostics) -> Source | None:
+def read_source(path: Path, diags: Diagnostics, cache=None) -> Source | None:
+    """The source in `path`, or None (with the reason in `diags`); `cache`: a `SourceCache`."""
     if not _ID.match(path.stem):
         diags.error(
             path,
@@ -124,8 +146,11 @@ def read_source(path: Path, diags: Diagnostics) -> Source | None:
     body_line = text.count("\n", 0, front.end()) + 1
     if meta is None:
         return None
+    digest = hashlib.sha256(raw).hexdigest()
+    suffix = path.suffix.lower()
+    cached = cache.text(cache.key(digest, suffix)) if cache and suffix != ".txt" else None
     try:
-        reader_text = body_text(body, path.suffix.lower())
+        reader_text = cached if cached is not None else body_text(body, suffix)
     except RecursionError:  # Python-Markdown recurses once per level of nested lists
         diags.error(
             path,
@@ -148,7 +173,7 @@ def read_source(path: Path, diags: Diagnostics) -> Source | None:
         path=path,
         meta=meta,
         text=reader_text,
-        digest=hashlib.sha256(raw).hexdigest(),
+        digest=digest,
         body_line=body_line,
     )
 

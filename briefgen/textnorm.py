@@ -94,8 +94,23 @@ class NormalizedText:
         return tuple(self._origin_range(i)[0] for i in range(len(self.text)))
 
 
+#: Texts whose normalized form is known already (the sources being checked, from the cache of
+#: `sourcecache`): `remember` sets them, `normalize` looks there first.
+_known: dict[str, NormalizedText] = {}
+
+
+def remember(known: dict[str, NormalizedText]) -> None:
+    """Let `normalize(text)` answer with `known[text]`, which must be `normalize(text)` (the
+    sources of the current check; replaces what was remembered before)."""
+    global _known
+    _known = known
+
+
 def normalize(text: str) -> NormalizedText:
     """Fold `text` per the matching rules; runs of white space become one space, trimmed."""
+    known = _known.get(text)
+    if known is not None:
+        return known
     out: list[str] = []
     seg_f: list[int] = []
     seg_o: list[int] = []
