@@ -167,6 +167,8 @@ def normalize(text: str) -> NormalizedText:
     return NormalizedText("".join(out), tuple(seg_f), tuple(seg_o), tuple(seg_e), n)
 
 
+@lru_cache(maxsize=1 << 15)
 def fold(text: str) -> str:
-    """Just the folded text, for comparing short strings."""
+    """Just the folded text, for comparing short strings (kept for the next call with the same
+    string: a check folds each quote more than once)."""
     return normalize(text).text
