@@ -1,24 +1,30 @@
 """Benchmark briefgen at scale: `check` and `find` on generated corpora of 250 to 1,000 sources.
 
     .venv/bin/python bench/bench_scale.py [--sizes 250,500,1000] [--runs 3] [--queries 50]
-                                          [--profile] [--keep DIR]
+                                          [--check-only] [--profile] [--keep DIR]
 
 For each size N the corpus (bench/corpus.py: N sources of about 9 KB, an outline with 5 N
-verbatim excerpts) is generated in a temporary folder, and these are measured:
+verbatim excerpts) is generated in a temporary folder, and these are measured, each as wall
+time and CPU time (user + system, of this process or of the child), median of --runs:
 
-- `check`, cold: a fresh `briefgen check` process (median of --runs);
-- `check`, warm: `briefgen.build.check` called again in this process (median of --runs);
-- where a warm `check` spends its time: reading the outline, reading the sources, anchoring;
-- the search index: built from nothing, brought up to date when nothing changed, and after one
-  source was edited; its size on disk;
-- `find`: the search alone and `briefgen.search.find` (index check + search) in this process,
-  median and 95th percentile over --queries queries after indexing; and a fresh
+- `check`, cold process: a fresh `briefgen check` with no `output/` (nothing cached);
+- `check`, warm process: a fresh `briefgen check` again, nothing changed, with the sources'
+  cache (`output/.briefgen/sources.cache`) in place as a successful run leaves it (this
+  script saves it through `sourcecache.SourceCache`, as a run's caller does); and the same
+  without the cache;
+- `check`, warm, in process: `briefgen.build.check` called again in this process;
+- where a warm `check` spends its CPU: reading the outline, reading the sources, folding them
+  (`normalize`, nothing cached), anchoring;
+- unless --check-only, the search index: built from nothing, brought up to date when nothing
+  changed, and after one source was edited; its size on disk;
+- and `find`: the search alone and `briefgen.search.find` (index check + search) in this
+  process, median and 95th percentile over --queries queries after indexing; and a fresh
   `briefgen find` process (median of 5).
 
 The last column divides the largest size's figure by the smallest's: for linear growth it
 equals the ratio of the sizes. Goals: `check` under 3 s warm, `find` under 100 ms per query.
 --profile adds a cProfile of a warm `check` on the largest corpus, and times the outline's YAML
-with a libyaml-based variant of briefgen's loader (a proposed fix, not part of briefgen).
+with briefgen's loader (libyaml where PyYAML has it) and with the pure-Python loader alone.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import io
 import os
 import pstats
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -53,8 +60,8 @@ from briefgen.search import SearchIndex, find  # noqa: E402
 #: `briefgen` in a fresh process, from the same source tree as this script imports
 BRIEFGEN = [sys.executable, "-m", "briefgen"]
 GOALS = {
-    "check, warm": 3.0,
-    "check, warm, CPU": 3.0,
+    "check, warm process": 3.0,
+    "check, warm process, CPU": 3.0,
     "find: search alone": 0.1,
     "find: index check + search": 0.1,
 }
@@ -73,13 +80,40 @@ def cpu_timed(fn, *args, **kwargs) -> tuple[float, object]:
     return time.process_time() - begun, value
 
 
-def process_time(args: list[str], cwd: Path, ok=(0,)) -> float:
+def process_time(args: list[str], cwd: Path, ok=(0,)) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     begun = time.perf_counter()
     done = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
     seconds = time.perf_counter() - begun
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in ok:
         raise RuntimeError(f"{args} exited {done.returncode}: {done.stderr[-2000:]}")
-    return seconds
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return seconds, cpu
+
+
+def processes(args: list[str], cwd: Path, runs: int, name: str) -> dict[str, float]:
+    """{name: median wall seconds, name + ', CPU': median CPU seconds} over `runs` processes."""
+    times = [process_time(args, cwd) for _ in range(runs)]
+    return {
+        name: statistics.median(t[0] for t in times),
+        f"{name}, CPU": statistics.median(t[1] for t in times),
+    }
+
+
+def save_source_cache(root: Path) -> None:
+    """Write the sources' cache as a successful run leaves it (a no-op if it is up to date)."""
+    try:
+        from briefgen.sourcecache import SourceCache
+    except ImportError:  # a briefgen without the cache
+        return
+    from briefgen.sources import read_sources
+
+    project = open_project(root)
+    cache = SourceCache(project)
+    read_sources(project, Diagnostics(), cache)
+    cache.save()
 
 
 def queries(root: Path, count: int, seed: int = 7) -> list[str]:
@@ -107,11 +141,12 @@ def queries(root: Path, count: int, seed: int = 7) -> list[str]:
 
 
 def check_phases(root: Path) -> dict[str, float]:
-    """CPU seconds a warm check spends reading the outline, reading sources, and anchoring."""
+    """CPU seconds a warm check spends reading the outline, reading sources (from the cache when
+    there is one), folding them (nothing cached), and anchoring."""
+    from briefgen import textnorm
     from briefgen.anchor import locate
     from briefgen.outline import read_outline
     from briefgen.sources import read_sources
-    from briefgen.textnorm import normalize
 
     project = open_project(root)
     diags = Diagnostics()
@@ -120,8 +155,10 @@ def check_phases(root: Path) -> dict[str, float]:
         read_outline, project.outline_path, diags
     )
     phases["check phase: read sources, CPU"], sources = cpu_timed(read_sources, project, diags)
+    if hasattr(textnorm, "remember"):
+        textnorm.remember({})  # fold them again, as with no cache
     phases["check phase: fold sources, CPU"], folded = cpu_timed(
-        lambda: {sid: normalize(s.text) for sid, s in sources.items()}
+        lambda: {sid: textnorm.normalize(s.text) for sid, s in sources.items()}
     )
 
     def anchor_all():
@@ -133,13 +170,23 @@ def check_phases(root: Path) -> dict[str, float]:
     return phases
 
 
-def measure(root: Path, runs: int, count: int) -> dict[str, float]:
+def measure(root: Path, runs: int, count: int, check_only: bool = False) -> dict[str, float]:
     results: dict[str, float] = {}
     source_files = sorted((root / "content" / "sources").iterdir())
     results["sources (MB)"] = sum(p.stat().st_size for p in source_files) / 1e6
-
-    cold = [process_time([*BRIEFGEN, "check", str(root)], root) for _ in range(runs)]
-    results["check, cold process"] = statistics.median(cold)
+    command = [*BRIEFGEN, "check", str(root)]
+    shutil.rmtree(root / "output", ignore_errors=True)
+    results.update(processes(command, root, runs, "check, cold process"))
+    (root / "output").mkdir()  # as a first build leaves it
+    save_source_cache(root)
+    results.update(processes(command, root, runs, "check, warm process"))
+    cache = root / "output" / ".briefgen" / "sources.cache"
+    kept = cache.with_name("kept.cache")
+    if cache.exists():
+        cache.rename(kept)
+    results.update(processes(command, root, runs, "check, warm process, no cache"))
+    if kept.exists():
+        kept.rename(cache)
     check(root)  # warm up imports and caches
     warm, cpu = [], []
     for _ in range(runs):
@@ -147,10 +194,12 @@ def measure(root: Path, runs: int, count: int) -> dict[str, float]:
         seconds, report = timed(check, root)
         cpu.append(time.process_time() - begun)
         warm.append(seconds)
-    results["check, warm"] = statistics.median(warm)
-    results["check, warm, CPU"] = statistics.median(cpu)
+    results["check, warm, in process"] = statistics.median(warm)
+    results["check, warm, in process, CPU"] = statistics.median(cpu)
     results["excerpts verified"] = report.counts().get("verified", 0)
     results.update(check_phases(root))
+    if check_only:
+        return results
 
     index_file = root / "output" / ".briefgen" / "search.sqlite"
     index_file.unlink(missing_ok=True)
@@ -180,7 +229,7 @@ def measure(root: Path, runs: int, count: int) -> dict[str, float]:
     results["find: index check + search"] = statistics.median(both)
     results["find: index check + search, p95"] = statistics.quantiles(both, n=20)[-1]
     results["find: cold process"] = statistics.median(
-        process_time([*BRIEFGEN, "find", q, str(root)], root) for q in wanted[:5]
+        process_time([*BRIEFGEN, "find", q, str(root)], root)[0] for q in wanted[:5]
     )
     return results
 
@@ -199,57 +248,20 @@ def profile_check(root: Path) -> None:
         print(text[text.index("ncalls") - 3 :].rstrip())
 
 
-def libyaml_outline(root: Path) -> None:
-    """Time the outline's YAML with briefgen's loader and with a libyaml-based variant.
-
-    The variant (a proposal for briefgen.yamlfile) lets libyaml (yaml.cyaml.CParser) scan, parse
-    and compose, and constructs the nodes with briefgen's own constructors, so scalars stay text
-    and every value keeps its line and column. libyaml composes an alias as a second reference to
-    the anchored node, so an alias shows up as a node constructed twice, and is refused there.
-    """
-    import yaml
-    from yaml.cyaml import CParser
-
+def outline_yaml(root: Path) -> None:
+    """Time the outline's YAML with briefgen's loader and with the pure-Python loader alone."""
     from briefgen import yamlfile
 
-    class FastMarkedLoader(CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
-        yaml_implicit_resolvers: dict = {}
-        yaml_constructors = yamlfile.MarkedLoader.yaml_constructors
-        line_offset = 0
-        construct_marked_str = yamlfile.MarkedLoader.construct_marked_str
-        construct_marked_seq = yamlfile.MarkedLoader.construct_marked_seq
-        construct_marked_map = yamlfile.MarkedLoader.construct_marked_map
-
-        def __init__(self, stream):
-            CParser.__init__(self, stream)
-            yaml.constructor.SafeConstructor.__init__(self)
-            yaml.resolver.Resolver.__init__(self)
-
-        def construct_object(self, node, deep=False):
-            if node in self.constructed_objects:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "aliases are not allowed", node.start_mark
-                )
-            return super().construct_object(node, deep)
-
     text = (root / "content" / "brief.yaml").read_text(encoding="utf-8")
-    slow, data = timed(yamlfile.load_yaml, text, Path("brief.yaml"))
-    loader = FastMarkedLoader(text)
-    fast, fast_data = timed(loader.get_single_data)
-    loader.dispose()
-
-    def marks(value):
-        if isinstance(value, dict):
-            return [(value.line, value.col)] + [marks(v) for v in value.values()]
-        if isinstance(value, list):
-            return [(value.line, value.col)] + [marks(v) for v in value]
-        return (value, value.line, value.col)
-
-    same = data == fast_data and marks(data) == marks(fast_data)
+    path = Path("brief.yaml")
+    fast = min(cpu_timed(yamlfile.load_yaml, text, path)[0] for _ in range(3))
+    try:
+        pure = min(cpu_timed(yamlfile.load_yaml, text, path, libyaml=False)[0] for _ in range(3))
+    except TypeError:  # a briefgen whose loader is the pure one only
+        pure = fast
     print(
-        f"\noutline YAML ({len(text) / 1e6:.1f} MB): briefgen's loader {slow:.2f} s, "
-        f"libyaml-based variant {fast:.2f} s ({slow / fast:.0f}x); same values and positions: "
-        f"{same}"
+        f"\noutline YAML ({len(text) / 1e6:.1f} MB), CPU: briefgen's loader {fast:.2f} s, "
+        f"the pure-Python loader {pure:.2f} s ({pure / fast:.1f}x)"
     )
 
 
@@ -259,6 +271,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--check-only", action="store_true", help="no index, no find")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--keep", type=Path, help="generate the corpora here and keep them")
     args = parser.parse_args()
@@ -273,12 +286,12 @@ def main() -> None:
             print(
                 f"{n} sources, {corpus.excerpts} excerpts: generated in {seconds:.1f} s", flush=True
             )
-            table[n] = measure(root, args.runs, args.queries)
+            table[n] = measure(root, args.runs, args.queries, args.check_only)
         print_table(table, args)
         if args.profile:
             largest = base / f"corpus-{max(sizes)}"
             profile_check(largest)
-            libyaml_outline(largest)
+            outline_yaml(largest)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
