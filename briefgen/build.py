@@ -21,6 +21,7 @@ from pathlib import Path
 from .errors import BriefgenError, Diagnostic, Diagnostics
 from .limits import Guard, Limits, address_space_backstop
 from .project import Project, builtin_templates, open_project
+from .sourcecache import CACHE_NAME
 from .state import (
     STATE_NAME,
     BuildState,
@@ -35,7 +36,7 @@ from .state import (
 OUTPUTS = {"brief.html": "screen", "brief.pdf": "print"}
 REPORT_NAME = "report.html"
 #: Every file a build writes, by name: their temp files are a killed build's leftovers.
-TEMP_NAMES = (*OUTPUTS, REPORT_NAME, "print.html", STATE_NAME)
+TEMP_NAMES = (*OUTPUTS, REPORT_NAME, "print.html", CACHE_NAME, STATE_NAME)
 
 
 @dataclass
@@ -82,7 +83,8 @@ class Report:
     excerpts: list[CheckedExcerpt] = field(default_factory=list)
     sources: object = None  # changes.SourceChanges since the last good build
     first_build: bool = True
-    verified: object = None  # render.Verified, when there are no errors
+    verified: object = None  # verified.Verified, when there are no errors
+    source_cache: object = None  # sourcecache.SourceCache: written once the run succeeded
     timings: dict[str, float] = field(default_factory=dict)
 
     def counts(self, attribute: str = "status") -> dict[str, int]:
@@ -107,9 +109,10 @@ def verify(
     from .changes import PreviousExcerpts, classify, source_changes
     from .citations import number_citations
     from .outline import read_outline
-    from .render import Verified
+    from .sourcecache import SourceCache
     from .sources import read_sources
     from .textnorm import normalize
+    from .verified import Verified
 
     def step(phase: str) -> None:
         if guard is not None:
@@ -122,7 +125,8 @@ def verify(
     step("reading the outline")
     outline = read_outline(project.outline_path, diags)
     step("reading the sources")
-    sources = read_sources(project, diags)
+    report.source_cache = SourceCache(project)
+    sources = read_sources(project, diags, report.source_cache)
     report.sources = source_changes(
         state.source_digests(), {s.path.name: s.digest for s in sources.values()}
     )
@@ -237,7 +241,7 @@ def build(
     if report is None:  # nothing to do
         _clean_leftovers(project)
         return BuildResult(None, [], plan.replay, time.perf_counter() - started)
-    _write(project, plan.outputs, plan.state)
+    _write(project, plan.outputs, plan.state, report.source_cache)
     report.timings["total"] = time.perf_counter() - started
     return BuildResult(
         report,
@@ -345,8 +349,9 @@ def _render(
     return outputs
 
 
-def _write(project: Project, outputs: dict[str, bytes], state: BuildState) -> None:
-    """Write every output, then the state (last: it vouches for the outputs' hashes).
+def _write(project: Project, outputs: dict[str, bytes], state: BuildState, cache=None) -> None:
+    """Write every output and the sources' cache (`cache`), then the state (last: it vouches
+    for the outputs' hashes).
 
     All of them are written to temp files first and renamed only then (`atomic.write_all`): a
     failure to write (a full disk) leaves every file as it was. Under the output folder's lock,
@@ -356,6 +361,8 @@ def _write(project: Project, outputs: dict[str, bytes], state: BuildState) -> No
     from .atomic import output_lock, write_all
 
     files = {project.output / name: data for name, data in outputs.items()}
+    if cache is not None:
+        files.update(cache.pending(creating_output=True))
     files[state_dir(project) / STATE_NAME] = state_bytes(state)  # renamed last
     try:
         with output_lock(state_dir(project)):
@@ -434,14 +441,18 @@ def _new_state(
 
 
 def check(path: str | Path = ".", *, strict: bool = False, limits: Limits | None = None) -> Report:
-    """Verify only (no rendering, nothing written); the caller decides how to report.
+    """Verify only (no rendering); the caller decides how to report. Nothing is written but,
+    after a check without errors, the sources' cache (`sourcecache`) into an existing output/.
 
     Under `limits`, as a build (None: BRIEFGEN_MAX_SECONDS / BRIEFGEN_MAX_MEMORY_MB, else the
     defaults); past one, BriefgenError.
     """
     limits = limits if limits is not None else Limits.resolve()
     guard = Guard(limits, "reading the project", subject="the check", writes=False)
-    return guard.run(lambda: verify(open_project(path), strict, guard=guard))
+    report = guard.run(lambda: verify(open_project(path), strict, guard=guard))
+    if not report.diagnostics.errors and report.source_cache is not None:
+        report.source_cache.save()
+    return report
 
 
 def _check_output_folder(project: Project) -> None:

@@ -118,6 +118,7 @@ def _best_contrast(level: float, pal: Palette) -> float:
     return max(_contrast(pal.paper, shade), _contrast(pal.ink, shade))
 
 
+@functools.lru_cache(maxsize=1024)
 def _readable_level(level: float, pal: Palette) -> float:
     """`level`, or the nearest shading on which ink or paper text reaches READABLE contrast.
 

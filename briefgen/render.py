@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -22,12 +21,12 @@ from . import __version__
 from .anchor import Anchor
 from .citations import Citations, Note
 from .errors import Diagnostic, Diagnostics
-from .evidence import evidence_context
 from .markup import render_markdown
-from .outline import Excerpt, Outline
+from .outline import Excerpt
 from .project import builtin_templates
 from .sources import Source
 from .theme import THEMES, style_context, style_css
+from .verified import Verified
 
 MAIN_TEMPLATE = "brief.html.j2"
 REPORT_TEMPLATE = "report.html.j2"
@@ -100,24 +99,6 @@ def long_date(iso: str | None) -> str:
         return ""
     day = dt.date.fromisoformat(iso)
     return f"{day.day} {day:%B %Y}"
-
-
-@dataclass(frozen=True)
-class Verified:
-    """Everything checked and ready to render (the output of the verify stage)."""
-
-    outline: Outline
-    sources: dict[str, Source]
-    anchors: dict[tuple[int, int], Anchor]  # (section number, excerpt index) -> anchor
-    citations: Citations
-    #: what both media share, made once (the evidence appendix); not part of the value
-    shared: dict = field(default_factory=dict, compare=False, repr=False)
-
-    def evidence(self) -> dict:
-        """The `evidence` template variable: the same for screen and print."""
-        if "evidence" not in self.shared:
-            self.shared["evidence"] = evidence_context(self.outline, self.citations)
-        return self.shared["evidence"]
 
 
 #: Where a citation's call goes in Markdown rendered once for both media. NUL cannot come out

@@ -157,10 +157,13 @@ class SourceCache:
         ]
         self.changed = True
 
-    def pending(self) -> dict[Path, bytes]:
+    def pending(self, creating_output: bool = False) -> dict[Path, bytes]:
         """{path: bytes} of the cache file if it is to be written (else {}): for a writer that
-        writes it with other files (`atomic.write_all`)."""
-        if not self.writable or not (self.changed or self.used.keys() != self.entries.keys()):
+        writes it with other files (`atomic.write_all`). `creating_output`: the writer makes
+        `output/` if it is missing (a build, which has checked the folder first); `save` never
+        does."""
+        writable = self.writable or (creating_output and not self.project.output.exists())
+        if not writable or not (self.changed or self.used.keys() != self.entries.keys()):
             return {}
         payload = json.dumps(self.used, ensure_ascii=False, separators=(",", ":")).encode()
         header = {**self.env, "sha256": _digest(payload)}

@@ -13,10 +13,10 @@ goes to `on_result` as a `WatchResult`; a failed build is reported and leaves `o
   the folders as they now are (checked every `poll` seconds).
 - The rendering stack (and WeasyPrint, when PDFs are wanted) is imported once, before the first
   build, so a rebuild pays only for the work itself.
-- Each build (reading, checking, rendering) is bounded in time and memory (`limits`, see `limits.py`): a build past
-  a bound fails like any other, and the watch goes on. On the main thread (`briefgen watch`,
-  `briefgen serve`) the bound is enforced with a signal; in a thread, with an asynchronous
-  exception, which cannot break a blocking system call.
+- Each build (reading, checking, rendering) is bounded in time and memory (`limits`, see
+  `limits.py`): a build past a bound fails like any other, and the watch goes on. On the main
+  thread (`briefgen watch`, `briefgen serve`) the bound is enforced with a signal; in a thread,
+  with an asynchronous exception, which cannot break a blocking system call.
 """
 
 from __future__ import annotations

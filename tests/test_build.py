@@ -15,6 +15,8 @@ NO_WEASYPRINT = """
 import sys
 from briefgen.build import build, check
 check(sys.argv[1])
+rendering = {"jinja2", "markdown", "briefgen.render", "briefgen.evidence"} & set(sys.modules)
+assert not rendering, f"check imported {sorted(rendering)}"
 build(sys.argv[1], pdf=False)
 assert "weasyprint" not in sys.modules, "WeasyPrint was imported"
 print("ok")
@@ -89,3 +91,24 @@ def test_pdf_with_outside_reference_fails_cleanly(project):
         build(project)
     assert not (project / "output" / "brief.pdf").exists()
     assert not (project / "output" / "brief.html").exists()
+
+
+def test_a_build_and_a_clean_check_keep_the_sources_cache(project):
+    """The sources' cache is written with a build's outputs and after a check without errors,
+    and a later check reads the sources from it; a failed check leaves output/ as it was."""
+    from briefgen.sourcecache import CACHE_NAME
+
+    cache = project / "output" / ".briefgen" / CACHE_NAME
+    build(project, pdf=False)
+    assert cache.is_file()
+    first = check(project)
+    assert first.source_cache.entries.keys() == first.source_cache.used.keys() != set()
+    cache.unlink()
+    check(project)
+    written = cache.read_bytes()
+    assert check(project).source_cache.entries  # found again
+    (project / "content" / "sources" / "lavrov.txt").write_text("", encoding="utf-8")
+    before = {p: p.read_bytes() for p in (project / "output").rglob("*") if p.is_file()}
+    assert check(project).diagnostics.errors
+    after = {p: p.read_bytes() for p in (project / "output").rglob("*") if p.is_file()}
+    assert after == before and cache.read_bytes() == written

@@ -50,7 +50,14 @@ NEW = {
     "lavrov.txt": SOURCE_A.replace("after an important trip", "after a long trip"),
 }
 #: Every file a build writes, relative to output/.
-FILES = ("brief.html", "brief.pdf", "report.html", ".briefgen/print.html", ".briefgen/state.json")
+FILES = (
+    "brief.html",
+    "brief.pdf",
+    "report.html",
+    ".briefgen/print.html",
+    ".briefgen/sources.cache",
+    ".briefgen/state.json",
+)
 STATE = ".briefgen/state.json"
 
 
