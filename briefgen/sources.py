@@ -302,7 +302,13 @@ def markdown_html(body: str) -> str:
     md = _markdown()
     mark = next((c for c in _PRIVATE_USE if c not in body), None)
     md.treeprocessors["briefgen-lone-brackets"].mark = mark
-    html = md.reset().convert(body)
+    try:
+        html = md.reset().convert(body)
+    except BaseException:
+        # A conversion cut off halfway (an error, or the build's time bound) can leave state that
+        # reset() does not clear (the block parser's state stack): the next one starts afresh.
+        _local.markdown = None
+        raise
     return html.replace(mark, "[") if mark else html
 
 

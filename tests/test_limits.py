@@ -179,7 +179,7 @@ def garbage_pdf(*args, **kwargs):
     raise AssertionError("not stopped")
 
 
-def stopped_build(root: Path, seconds: float = 0.3, thread: bool = False):
+def stopped_build(root: Path, seconds: float = 2, thread: bool = False):
     """Build `root` (on this thread or another) under a time bound; (error, seconds taken)."""
     found: list[BaseException] = []
 
@@ -240,8 +240,10 @@ def test_a_pdf_that_never_finishes_is_stopped(built_project, monkeypatch, how, t
     before = outputs(built_project)
     handler = signal.getsignal(signal.SIGALRM)
     error, took = stopped_build(built_project, thread=thread)
-    assert time_error("0.3").match(error.lines()[0])
-    assert took < 10  # the bound is 0.3 s
+    # 2 s: the bound covers the whole build, which must reach the PDF before it, even on a
+    # loaded machine
+    assert time_error("2").match(error.lines()[0])
+    assert took < 12  # the bound is 2 s
     assert outputs(built_project) == before
     assert signal.getsignal(signal.SIGALRM) == handler  # restored
 
@@ -259,12 +261,12 @@ def test_the_watcher_reports_a_stopped_build_and_goes_on(built_project, monkeypa
 
     monkeypatch.setattr(briefgen.pdf, "html_to_pdf", slow_pdf("busy"))
     results = []
-    watcher = Watcher(built_project, on_result=results.append, pdf=True, limits=Limits(0.3, None))
+    watcher = Watcher(built_project, on_result=results.append, pdf=True, limits=Limits(2, None))
     worker = threading.Thread(target=watcher.build_once)  # off the main thread, as in serve
     worker.start()
     worker.join(30)
     assert not results[0].ok
-    assert len(results[0].errors) == 1 and time_error("0.3").match(results[0].errors[0])
+    assert len(results[0].errors) == 1 and time_error("2").match(results[0].errors[0])
     monkeypatch.undo()
     watcher.limits = None  # the defaults
     worker = threading.Thread(target=watcher.build_once)

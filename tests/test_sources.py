@@ -271,3 +271,23 @@ def test_markdown_with_many_unclosed_brackets_reads_in_linear_time(body):
     text = body_text(body, ".md")
     assert time.process_time() - begun < 1.5
     assert text.count("[") == body.count("[")
+
+
+def test_a_markdown_conversion_cut_off_halfway_leaves_no_state_behind(monkeypatch):
+    """The converter is kept for the thread; one stopped mid-way (an error, or the build's time
+    bound) must not change how the next text converts (the block parser keeps a state stack
+    that `reset()` does not clear)."""
+    probe = "text [x](y)\n\n- one\n- two\n\n> q\n\n    code\n"
+    expected = markdown.markdown(probe, extensions=["extra"])
+    paragraph = sources._markdown().parser.blockprocessors["paragraph"]
+    run = paragraph.run
+
+    def stop_at_boom(parent, blocks):
+        if blocks and "BOOM" in blocks[0]:
+            raise KeyboardInterrupt
+        return run(parent, blocks)
+
+    monkeypatch.setattr(paragraph, "run", stop_at_boom)
+    with pytest.raises(KeyboardInterrupt):
+        sources.markdown_html("- a\n- BOOM\n")
+    assert sources.markdown_html(probe) == expected
