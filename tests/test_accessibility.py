@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from browser import chromium, in_ci
 from conftest import REPO
+from test_revisions import revise
 from test_theme import REPORT_SETTINGS, add_headings, example_with
 
 from briefgen.build import build
@@ -49,15 +50,6 @@ def require_axe() -> None:
     if in_ci():
         pytest.fail(f"accessibility tests cannot run in CI: {problem}", pytrace=False)
     pytest.skip(problem)
-
-
-def revise(root: Path, path: str, *edits: tuple[str, str]) -> None:
-    file = root / path
-    text = file.read_text(encoding="utf-8")
-    for old, new in edits:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    file.write_text(text, encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

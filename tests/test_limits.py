@@ -179,13 +179,13 @@ def garbage_pdf(*args, **kwargs):
     raise AssertionError("not stopped")
 
 
-def stopped_build(root: Path, seconds: float = 2, thread: bool = False):
-    """Build `root` (on this thread or another) under a time bound; (error, seconds taken)."""
+def run_caught(work, thread: bool) -> tuple[list[BaseException], float]:
+    """Run `work()` on this thread or on another; (the exceptions it raised, seconds taken)."""
     found: list[BaseException] = []
 
     def run():
         try:
-            build(root, limits=Limits(seconds=seconds, memory_mb=None))
+            work()
         except BaseException as exc:
             found.append(exc)
 
@@ -194,11 +194,19 @@ def stopped_build(root: Path, seconds: float = 2, thread: bool = False):
         worker = threading.Thread(target=run)
         worker.start()
         worker.join(30)
-        assert not worker.is_alive(), "the build was not stopped"
+        assert not worker.is_alive(), "the work was not stopped"
     else:
         run()
+    return found, time.perf_counter() - begun
+
+
+def stopped_build(root: Path, seconds: float = 2, thread: bool = False):
+    """Build `root` (on this thread or another) under a time bound; (error, seconds taken)."""
+    found, took = run_caught(
+        lambda: build(root, limits=Limits(seconds=seconds, memory_mb=None)), thread
+    )
     assert len(found) == 1 and isinstance(found[0], BriefgenError), found
-    return found[0], time.perf_counter() - begun
+    return found[0], took
 
 
 @pytest.mark.parametrize(
@@ -401,22 +409,7 @@ def test_an_import_is_never_cut_off_halfway(tmp_path, monkeypatch, thread):
         importlib.import_module(name)
         spin(30)
 
-    found: list[BaseException] = []
-
-    def run():
-        try:
-            Guard(Limits(0.1, None), "importing").run(work)
-        except BaseException as exc:
-            found.append(exc)
-
-    begun = time.perf_counter()
-    if thread:
-        worker = threading.Thread(target=run)
-        worker.start()
-        worker.join(30)
-    else:
-        run()
-    took = time.perf_counter() - begun
+    found, took = run_caught(lambda: Guard(Limits(0.1, None), "importing").run(work), thread)
     assert len(found) == 1 and isinstance(found[0], BriefgenError), found
     assert "exceeded the time limit of 0.1 s" in str(found[0])
     assert sys.modules[name].COMPLETE
