@@ -335,14 +335,16 @@ def test_the_bound_covers_a_check(project, monkeypatch):
     assert report.verified is not None and not report.diagnostics.errors
 
 
+def greedy(*args, **kwargs):
+    """Takes memory until stopped: up to 4 GB, 2 MB at a time, every page touched."""
+    hoard = []
+    for _ in range(2000):
+        hoard.append(b"x" * (2 * MB))
+    raise AssertionError("not stopped")
+
+
 def test_the_memory_bound_covers_checking_too(built_project, monkeypatch):
     import briefgen.anchor
-
-    def greedy(*args, **kwargs):
-        hoard = []
-        for _ in range(2000):  # up to 4 GB, 2 MB at a time
-            hoard.append(b"x" * (2 * MB))
-        raise AssertionError("not stopped")
 
     monkeypatch.setattr(briefgen.anchor, "locate", greedy)
     before = outputs(built_project)
@@ -431,12 +433,6 @@ def memory_error(mb: float, phase: str = "rendering the PDF", subject: str = "bu
 
 def test_a_pdf_that_eats_memory_is_stopped_at_the_bound(built_project, monkeypatch):
     import briefgen.pdf
-
-    def greedy(*args, **kwargs):
-        hoard = []
-        for _ in range(2000):  # up to 4 GB, 2 MB at a time, every page touched
-            hoard.append(b"x" * (2 * MB))
-        raise AssertionError("not stopped")
 
     monkeypatch.setattr(briefgen.pdf, "html_to_pdf", greedy)
     before = outputs(built_project)
